@@ -1,0 +1,138 @@
+/** Column lists and row mappers for the SQLite adapter. */
+import type { LogLevel, StoredEvent, Task, TaskLog, TaskStatus, Worker, WorkerStatus } from '../types.js';
+
+export const TASK_COLUMNS = `id, queue, type, priority, payload, compatibility, region, format, status, attempts,
+  max_attempts, run_after, lease_until, locked_by, progress, progress_message, result, error_message,
+  cancel_requested, idempotency_key, correlation_id, timeout_seconds, created_at, updated_at, started_at,
+  finished_at`;
+
+export interface TaskRow {
+  id: number;
+  queue: string;
+  type: string;
+  priority: number;
+  payload: string;
+  compatibility: string;
+  region: string | null;
+  format: string | null;
+  status: TaskStatus;
+  attempts: number;
+  max_attempts: number;
+  run_after: number;
+  lease_until: number | null;
+  locked_by: string | null;
+  progress: number | null;
+  progress_message: string | null;
+  result: string | null;
+  error_message: string | null;
+  cancel_requested: number;
+  idempotency_key: string | null;
+  correlation_id: string | null;
+  timeout_seconds: number | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export function toTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    queue: r.queue,
+    type: r.type,
+    priority: r.priority,
+    payload: JSON.parse(r.payload),
+    compatibility: JSON.parse(r.compatibility),
+    // json_extract yields numbers or booleans when the JSON holds them; the API says String.
+    region: r.region === null ? null : String(r.region),
+    format: r.format === null ? null : String(r.format),
+    status: r.status,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    runAfter: r.run_after,
+    leaseUntil: r.lease_until,
+    lockedBy: r.locked_by,
+    progress: r.progress,
+    progressMessage: r.progress_message,
+    result: r.result === null ? null : JSON.parse(r.result),
+    errorMessage: r.error_message,
+    cancelRequested: r.cancel_requested !== 0,
+    idempotencyKey: r.idempotency_key,
+    correlationId: r.correlation_id,
+    timeoutSeconds: r.timeout_seconds,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export const WORKER_COLUMNS = 'id, capabilities, status, started_at, heartbeat_at';
+
+export interface WorkerRow {
+  id: string;
+  capabilities: string;
+  status: WorkerStatus;
+  started_at: number;
+  heartbeat_at: number;
+}
+
+export function toWorker(r: WorkerRow): Worker {
+  return {
+    id: r.id,
+    capabilities: JSON.parse(r.capabilities),
+    status: r.status,
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+  };
+}
+
+export const LOG_COLUMNS = 'id, task_id, at, level, message, details';
+
+export interface LogRow {
+  id: number;
+  task_id: number;
+  at: number;
+  level: LogLevel;
+  message: string;
+  details: string | null;
+}
+
+export function toLog(r: LogRow): TaskLog {
+  return {
+    id: r.id,
+    taskId: r.task_id,
+    at: r.at,
+    level: r.level,
+    message: r.message,
+    details: r.details === null ? null : JSON.parse(r.details),
+  };
+}
+
+export const EVENT_COLUMNS = 'id, kind, at, task_id, status, queue, type, worker_id, log_id';
+
+export interface EventRow {
+  id: number;
+  kind: StoredEvent['kind'];
+  at: number;
+  task_id: number | null;
+  status: TaskStatus | null;
+  queue: string | null;
+  type: string | null;
+  worker_id: string | null;
+  log_id: number | null;
+}
+
+export function toEvent(r: EventRow): StoredEvent {
+  return {
+    id: r.id,
+    kind: r.kind,
+    at: r.at,
+    taskId: r.task_id,
+    status: r.status,
+    queue: r.queue,
+    type: r.type,
+    workerId: r.worker_id,
+    logId: r.log_id,
+  };
+}

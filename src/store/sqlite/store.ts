@@ -1,0 +1,1338 @@
+/**
+ * The SQLite adapter of the engine. Every write is one BEGIN IMMEDIATE transaction: the
+ * write lock is taken up front, so a transaction never fails half-way on a lock upgrade,
+ * and SQLite's busy timeout queues writers from other processes.
+ */
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { EventBus } from '../../events/bus.js';
+import { TaskwireError, invalidState, leaseLost, notFound, validation } from '../errors.js';
+import type {
+  AppendLogInput,
+  CleanupResult,
+  ClaimedTask,
+  ClaimInput,
+  CompleteInput,
+  ConcurrencyLimit,
+  DatabaseInfo,
+  EnqueueInput,
+  EnqueueResult,
+  FailInput,
+  HeartbeatInput,
+  HeartbeatResult,
+  InternalEventKind,
+  LeaseState,
+  ListLogsInput,
+  ListTasksInput,
+  Page,
+  ProgressInput,
+  QueueStats,
+  StoredEvent,
+  SweepResult,
+  Task,
+  TaskEventKind,
+  TaskFilter,
+  TaskLog,
+  TaskStatus,
+  TaskStore,
+  TypeStats,
+  Worker,
+  WorkerStatus,
+} from '../types.js';
+import { TASK_STATUSES } from '../types.js';
+import {
+  LIMITS,
+  backoffDelayMs,
+  checkFilter,
+  isPlainObject,
+  jsonObject,
+  optionalInt,
+  optionalString,
+  optionalStringList,
+  requireLogLevel,
+  requireProgress,
+  requireStrategy,
+  requireString,
+  requireTaskId,
+  toJson,
+  workerMatch,
+} from '../validate.js';
+import { CandidatePicker } from './claim.js';
+import { openDatabase, type SqliteDatabase } from './database.js';
+import {
+  EVENT_COLUMNS,
+  LOG_COLUMNS,
+  TASK_COLUMNS,
+  WORKER_COLUMNS,
+  toEvent,
+  toLog,
+  toTask,
+  toWorker,
+  type EventRow,
+  type LogRow,
+  type TaskRow,
+  type WorkerRow,
+} from './rows.js';
+
+export interface SqliteStoreOptions {
+  /** File path or ':memory:'. */
+  path: string;
+  synchronous?: 'normal' | 'full';
+  busyTimeoutMs?: number;
+  quickCheck?: boolean;
+  /** Injected clock (ms since epoch). */
+  now?: () => number;
+  /** Injected randomness in [0, 1): backoff jitter and WEIGHTED_RANDOM. */
+  random?: () => number;
+  bus?: EventBus;
+  defaultLeaseSeconds?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** A worker without a heartbeat for this long becomes STALE. */
+  staleWorkerAfterMs?: number;
+  maxPayloadBytes?: number;
+  /** How often to look for outbox rows written by other processes; 0 turns tailing off. */
+  tailIntervalMs?: number;
+}
+
+const DEFAULTS = {
+  defaultLeaseSeconds: 30,
+  backoffBaseMs: 1_000,
+  backoffCapMs: 3_600_000,
+  staleWorkerAfterMs: 60_000,
+  maxPayloadBytes: 256 * 1024,
+  tailIntervalMs: 20,
+};
+
+const FINISHED_SQL = `('SUCCEEDED','FAILED','CANCELLED')`;
+
+type Statement = Database.Statement;
+
+/** A statement cache keyed by SQL text, bounded so that dynamic list queries cannot grow it. */
+class StatementCache {
+  private readonly map = new Map<string, Statement>();
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly max = 500,
+  ) {}
+  get(sql: string): Statement {
+    let s = this.map.get(sql);
+    if (!s) {
+      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+      s = this.db.prepare(sql);
+      this.map.set(sql, s);
+    }
+    return s;
+  }
+}
+
+/** Turns a raw SQLite failure into a coded error; the raw message stays in `cause` for logs. */
+export function mapSqliteError(e: unknown): unknown {
+  if (e instanceof TaskwireError) return e;
+  if (!(e instanceof Database.SqliteError)) return e;
+  const code = e.code;
+  let mapped: TaskwireError;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    mapped = new TaskwireError('BUSY', 'the database is locked by another writer; try again shortly');
+  } else if (code === 'SQLITE_FULL') {
+    mapped = new TaskwireError('STORAGE', 'the disk is full: the change was not saved; reads still work');
+  } else if (code.startsWith('SQLITE_READONLY')) {
+    mapped = new TaskwireError('STORAGE', 'the database file is read-only: the change was not saved; reads still work');
+  } else if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    mapped = new TaskwireError('CONFLICT', 'the change conflicts with an existing record');
+  } else if (code.startsWith('SQLITE_CONSTRAINT')) {
+    mapped = new TaskwireError('VALIDATION', 'a value is outside what the store accepts');
+  } else {
+    mapped = new TaskwireError('STORAGE', 'the storage layer failed; the change was not saved');
+  }
+  (mapped as Error).cause = e;
+  return mapped;
+}
+
+interface NormalizedEnqueue {
+  queue: string;
+  type: string;
+  priority: number;
+  payload: string;
+  compatibility: string;
+  runAfter: number;
+  maxAttempts: number;
+  timeoutSeconds: number | null;
+  idempotencyKey: string | null;
+  correlationId: string | null;
+  dependsOn: number[];
+}
+
+export class SqliteTaskStore implements TaskStore {
+  readonly info: DatabaseInfo;
+  readonly bus: EventBus;
+  readonly db: SqliteDatabase;
+
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly opts: typeof DEFAULTS;
+  private readonly sql: StatementCache;
+  private readonly picker: CandidatePicker;
+  private readonly runInTransaction: { immediate: (fn: () => unknown) => unknown };
+  /** Outbox rows written by the transaction in progress; published after it commits. */
+  private pending: StoredEvent[] = [];
+  private tailTimer: NodeJS.Timeout | null = null;
+  private lastDataVersion = 0;
+  private closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    const opened = openDatabase(options);
+    this.db = opened.db;
+    this.info = { path: opened.path, schemaVersion: opened.schemaVersion, pragmas: opened.pragmas };
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.opts = {
+      defaultLeaseSeconds: options.defaultLeaseSeconds ?? DEFAULTS.defaultLeaseSeconds,
+      backoffBaseMs: options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
+      backoffCapMs: options.backoffCapMs ?? DEFAULTS.backoffCapMs,
+      staleWorkerAfterMs: options.staleWorkerAfterMs ?? DEFAULTS.staleWorkerAfterMs,
+      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
+      tailIntervalMs: options.tailIntervalMs ?? DEFAULTS.tailIntervalMs,
+    };
+    this.sql = new StatementCache(this.db);
+    this.picker = new CandidatePicker(this.db, this.random);
+    const tx = this.db.transaction((fn: () => unknown) => fn());
+    this.runInTransaction = tx as unknown as { immediate: (fn: () => unknown) => unknown };
+    this.bus = options.bus ?? new EventBus();
+    this.bus.startAt(this.lastEventIdSync());
+    this.lastDataVersion = this.dataVersion();
+    if (this.opts.tailIntervalMs > 0 && opened.path !== ':memory:') {
+      this.tailTimer = setInterval(() => this.tail(), this.opts.tailIntervalMs);
+      this.tailTimer.unref();
+    }
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction, then publishes the events it wrote. */
+  private write<T>(fn: () => T): T {
+    if (this.closed) throw new TaskwireError('STORAGE', 'the store is closed');
+    this.pending = [];
+    let result: T;
+    try {
+      result = this.runInTransaction.immediate(fn) as T;
+    } catch (e) {
+      this.pending = [];
+      throw mapSqliteError(e);
+    }
+    const events = this.pending;
+    this.pending = [];
+    this.publish(events);
+    return result;
+  }
+
+  private read<T>(fn: () => T): T {
+    if (this.closed) throw new TaskwireError('STORAGE', 'the store is closed');
+    try {
+      return fn();
+    } catch (e) {
+      throw mapSqliteError(e);
+    }
+  }
+
+  private publish(events: StoredEvent[]): void {
+    if (events.length === 0) return;
+    // Ids are handed out in commit order (SQLite has one writer at a time). If the first
+    // of ours is not the next one the bus expects, another process committed in between:
+    // publish its rows first, so that subscribers see one gapless sequence.
+    if (events[0]!.id !== this.bus.lastPublishedId + 1) this.catchUp();
+    for (const e of events) this.bus.publish(e);
+  }
+
+  /** Publishes every outbox row after the last published one. */
+  private catchUp(): void {
+    for (;;) {
+      const rows = this.sql
+        .get(`SELECT ${EVENT_COLUMNS} FROM task_events WHERE id > ? ORDER BY id LIMIT 1000`)
+        .all(this.bus.lastPublishedId) as EventRow[];
+      for (const r of rows) this.bus.publish(toEvent(r));
+      if (rows.length < 1000) return;
+    }
+  }
+
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Wakes when another connection has committed (PRAGMA data_version moved). */
+  private tail(): void {
+    if (this.closed) return;
+    try {
+      const v = this.dataVersion();
+      if (v === this.lastDataVersion) return;
+      this.lastDataVersion = v;
+      this.catchUp();
+    } catch {
+      // A transient read failure (lock, I/O) is retried on the next tick.
+    }
+  }
+
+  /** Forces a look at the outbox now (tests, and the CLI before it exits). */
+  pollOutbox(): void {
+    this.tail();
+  }
+
+  private emit(kind: TaskEventKind | InternalEventKind, at: number, fields: Partial<StoredEvent>): void {
+    const info = this.sql
+      .get(
+        `INSERT INTO task_events (kind, at, task_id, status, queue, type, worker_id, log_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        kind,
+        at,
+        fields.taskId ?? null,
+        fields.status ?? null,
+        fields.queue ?? null,
+        fields.type ?? null,
+        fields.workerId ?? null,
+        fields.logId ?? null,
+      );
+    this.pending.push({
+      id: Number(info.lastInsertRowid),
+      kind,
+      at,
+      taskId: fields.taskId ?? null,
+      status: fields.status ?? null,
+      queue: fields.queue ?? null,
+      type: fields.type ?? null,
+      workerId: fields.workerId ?? null,
+      logId: fields.logId ?? null,
+    });
+  }
+
+  private emitTask(kind: TaskEventKind, task: Task, at: number): void {
+    this.emit(kind, at, { taskId: task.id, status: task.status, queue: task.queue, type: task.type });
+  }
+
+  private taskRow(id: number): TaskRow | undefined {
+    return this.sql.get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(id) as TaskRow | undefined;
+  }
+
+  private requireTask(id: number): Task {
+    const row = this.taskRow(id);
+    if (!row) throw notFound('task', id);
+    return toTask(row);
+  }
+
+  /** Runs an UPDATE ... RETURNING on one task and maps the row. */
+  private updateTask(sql: string, params: Record<string, unknown>): Task | null {
+    const row = this.sql.get(`${sql} RETURNING ${TASK_COLUMNS}`).get(params) as TaskRow | undefined;
+    return row ? toTask(row) : null;
+  }
+
+  private addLog(taskId: number, at: number, level: string, message: string, details: string | null): TaskLog {
+    const row = this.sql
+      .get(`INSERT INTO task_logs (task_id, at, level, message, details) VALUES (?, ?, ?, ?, ?) RETURNING ${LOG_COLUMNS}`)
+      .get(taskId, at, level, message, details) as LogRow;
+    this.emit('LOG_ADDED', at, { taskId, logId: row.id });
+    return toLog(row);
+  }
+
+  // ---------------------------------------------------------------- enqueue
+
+  private normalizeEnqueue(input: EnqueueInput, now: number): NormalizedEnqueue {
+    if (!isPlainObject(input)) throw validation('input must be an object');
+    const type = requireString(input.type, 'type');
+    const queue = input.queue === undefined || input.queue === null ? 'default' : requireString(input.queue, 'queue');
+    const payload = jsonObject(input.payload, 'payload', this.opts.maxPayloadBytes);
+    const compatibility =
+      input.compatibility === undefined || input.compatibility === null
+        ? '{}'
+        : jsonObject(input.compatibility, 'compatibility', 64 * 1024);
+    const priority = optionalInt(input.priority, 'priority', -LIMITS.priority, LIMITS.priority) ?? 100;
+    const maxAttempts = optionalInt(input.maxAttempts, 'maxAttempts', 1, LIMITS.maxAttempts) ?? 5;
+    const timeoutSeconds = optionalInt(input.timeoutSeconds, 'timeoutSeconds', 1, LIMITS.timeoutSeconds);
+    const delaySeconds = optionalInt(input.delaySeconds, 'delaySeconds', 0, LIMITS.delaySeconds);
+    let runAfter = now;
+    if (input.runAfter !== undefined && input.runAfter !== null) {
+      if (delaySeconds !== null) throw validation('give runAfter or delaySeconds, not both', 'runAfter');
+      if (typeof input.runAfter !== 'number' || !Number.isFinite(input.runAfter)) {
+        throw validation('runAfter is not a valid time', 'runAfter');
+      }
+      runAfter = Math.max(0, Math.trunc(input.runAfter));
+    } else if (delaySeconds !== null) {
+      runAfter = now + delaySeconds * 1000;
+    }
+    const idempotencyKey = optionalString(input.idempotencyKey, 'idempotencyKey');
+    const correlationId = optionalString(input.correlationId, 'correlationId');
+    let dependsOn: number[] = [];
+    if (input.dependsOn !== undefined && input.dependsOn !== null) {
+      if (!Array.isArray(input.dependsOn)) throw validation('dependsOn must be a list of task ids', 'dependsOn');
+      if (input.dependsOn.length > LIMITS.dependsOn) {
+        throw validation(`dependsOn may list at most ${LIMITS.dependsOn} tasks`, 'dependsOn');
+      }
+      dependsOn = [...new Set(input.dependsOn.map((id) => requireTaskId(id, 'dependsOn')))];
+    }
+    return {
+      queue,
+      type,
+      priority,
+      payload,
+      compatibility,
+      runAfter,
+      maxAttempts,
+      timeoutSeconds,
+      idempotencyKey,
+      correlationId,
+      dependsOn,
+    };
+  }
+
+  /**
+   * Where a task with these dependencies starts: QUEUED when all have SUCCEEDED, BLOCKED
+   * while any is still pending, and CANCELLED (with the reason) when one has failed or
+   * been cancelled, since it can never run.
+   */
+  private dependencyState(dependsOn: readonly number[]): { status: TaskStatus; reason: string | null } {
+    if (dependsOn.length === 0) return { status: 'QUEUED', reason: null };
+    const rows = this.sql
+      .get(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(dependsOn)) as { id: number; status: TaskStatus }[];
+    if (rows.length !== dependsOn.length) {
+      const known = new Set(rows.map((r) => r.id));
+      const missing = dependsOn.filter((id) => !known.has(id));
+      throw validation(`dependsOn names tasks that do not exist: ${missing.join(', ')}`, 'dependsOn');
+    }
+    const dead = rows.find((r) => r.status === 'FAILED' || r.status === 'CANCELLED');
+    if (dead) return { status: 'CANCELLED', reason: `dependency ${dead.id} is ${dead.status}` };
+    const pending = rows.some((r) => r.status !== 'SUCCEEDED');
+    return { status: pending ? 'BLOCKED' : 'QUEUED', reason: null };
+  }
+
+  private enqueueOne(input: EnqueueInput, now: number): EnqueueResult {
+    const n = this.normalizeEnqueue(input, now);
+    if (n.idempotencyKey !== null) {
+      const existing = this.sql
+        .get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`)
+        .get(n.idempotencyKey) as TaskRow | undefined;
+      if (existing) return { task: toTask(existing), created: false };
+    }
+    const { status, reason } = this.dependencyState(n.dependsOn);
+    const row = this.sql
+      .get(
+        `INSERT INTO tasks (queue, type, priority, payload, compatibility, status, max_attempts, run_after,
+           idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_at, updated_at)
+         VALUES (@queue, @type, @priority, @payload, @compatibility, @status, @maxAttempts, @runAfter,
+           @idempotencyKey, @correlationId, @timeoutSeconds, @reason, @finishedAt, @now, @now)
+         RETURNING ${TASK_COLUMNS}`,
+      )
+      .get({
+        queue: n.queue,
+        type: n.type,
+        priority: n.priority,
+        payload: n.payload,
+        compatibility: n.compatibility,
+        status,
+        maxAttempts: n.maxAttempts,
+        runAfter: n.runAfter,
+        idempotencyKey: n.idempotencyKey,
+        correlationId: n.correlationId,
+        timeoutSeconds: n.timeoutSeconds,
+        reason,
+        finishedAt: status === 'CANCELLED' ? now : null,
+        now,
+      }) as TaskRow;
+    const task = toTask(row);
+    if (n.dependsOn.length > 0) {
+      const insert = this.sql.get('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)');
+      for (const dep of n.dependsOn) insert.run(task.id, dep);
+    }
+    this.emitTask('ENQUEUED', task, now);
+    if (status === 'CANCELLED') {
+      this.addLog(task.id, now, 'WARN', `cancelled at enqueue: ${reason}`, null);
+      this.emitTask('CANCELLED', task, now);
+    }
+    return { task, created: true };
+  }
+
+  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    return this.write(() => this.enqueueOne(input, this.now()));
+  }
+
+  async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
+    if (!Array.isArray(inputs)) throw validation('inputs must be a list');
+    return this.write(() => {
+      const now = this.now();
+      return inputs.map((input, i) => {
+        try {
+          return this.enqueueOne(input, now);
+        } catch (e) {
+          if (e instanceof TaskwireError && e.code === 'VALIDATION') {
+            throw new TaskwireError('VALIDATION', `inputs[${i}]: ${e.message}`, { ...e.details, index: i });
+          }
+          throw e;
+        }
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  /** Registers or refreshes a worker; emits WORKER_UPDATED when it is new or changes status. */
+  private touchWorker(workerId: string, capabilities: string | null, now: number): Worker {
+    const before = this.sql.get('SELECT status FROM workers WHERE id = ?').get(workerId) as
+      | { status: WorkerStatus }
+      | undefined;
+    const row = this.sql
+      .get(
+        `INSERT INTO workers (id, capabilities, status, started_at, heartbeat_at)
+         VALUES (@id, coalesce(@caps, '{}'), 'ACTIVE', @now, @now)
+         ON CONFLICT (id) DO UPDATE SET
+           heartbeat_at = @now,
+           status = 'ACTIVE',
+           capabilities = coalesce(@caps, workers.capabilities),
+           started_at = CASE WHEN workers.status = 'STOPPED' THEN @now ELSE workers.started_at END
+         RETURNING ${WORKER_COLUMNS}`,
+      )
+      .get({ id: workerId, caps: capabilities, now }) as WorkerRow;
+    if (!before || before.status !== 'ACTIVE' || capabilities !== null) {
+      this.emit('WORKER_UPDATED', now, { workerId });
+    }
+    return toWorker(row);
+  }
+
+  // ---------------------------------------------------------------- claim
+
+  /** How many more tasks may start now, for the queue and for each limited type. */
+  private claimBudget(queue: string): { total: number; perType: Map<string, number> } {
+    const limits = this.sql.get('SELECT type, max_running FROM concurrency_limits WHERE queue = ?').all(queue) as {
+      type: string;
+      max_running: number;
+    }[];
+    let total = Number.POSITIVE_INFINITY;
+    const perType = new Map<string, number>();
+    for (const l of limits) {
+      if (l.type === '') {
+        const { c } = this.sql
+          .get(`SELECT count(*) AS c FROM tasks WHERE status = 'RUNNING' AND queue = ?`)
+          .get(queue) as { c: number };
+        total = Math.max(0, l.max_running - c);
+      } else {
+        const { c } = this.sql
+          .get(`SELECT count(*) AS c FROM tasks WHERE status = 'RUNNING' AND queue = ? AND type = ?`)
+          .get(queue, l.type) as { c: number };
+        perType.set(l.type, Math.max(0, l.max_running - c));
+      }
+    }
+    return { total, perType };
+  }
+
+  async claim(input: ClaimInput): Promise<ClaimedTask[]> {
+    if (!isPlainObject(input)) throw validation('input must be an object');
+    const workerId = requireString(input.workerId, 'workerId');
+    const queue = input.queue === undefined || input.queue === null ? 'default' : requireString(input.queue, 'queue');
+    const types = optionalStringList(input.types, 'types');
+    const match = workerMatch(input.capabilities);
+    const capabilities = input.capabilities ? jsonObject(input.capabilities, 'capabilities', 64 * 1024) : null;
+    const limit = optionalInt(input.limit, 'limit', 1, LIMITS.claimLimit) ?? 1;
+    const leaseSeconds = optionalInt(input.leaseSeconds, 'leaseSeconds', 1, LIMITS.leaseSeconds) ?? this.opts.defaultLeaseSeconds;
+    const strategy = requireStrategy(input.strategy);
+    if (types && types.length === 0) return [];
+
+    return this.write(() => {
+      const now = this.now();
+      this.touchWorker(workerId, capabilities, now);
+      const budget = this.claimBudget(queue);
+      let want = Math.min(limit, budget.total);
+      const excluded = [...budget.perType].filter(([, left]) => left <= 0).map(([type]) => type);
+      const claimed: ClaimedTask[] = [];
+      const leaseUntil = now + leaseSeconds * 1000;
+      // Each round claims what fits; a round that skipped a type because its budget ran
+      // out excludes that type and looks again, so the other types still fill the claim.
+      for (let round = 0; want > 0 && round <= budget.perType.size; round++) {
+        const candidates = this.picker.pick(strategy, { queue, types, match, excludedTypes: excluded, now }, want);
+        let skipped = false;
+        for (const c of candidates) {
+          if (want === 0) break;
+          const left = budget.perType.get(c.type);
+          if (left !== undefined) {
+            if (left <= 0) {
+              if (!excluded.includes(c.type)) excluded.push(c.type);
+              skipped = true;
+              continue;
+            }
+            budget.perType.set(c.type, left - 1);
+          }
+          const leaseToken = randomUUID();
+          const task = this.updateTask(
+            `UPDATE tasks SET status = 'RUNNING', attempts = attempts + 1, lease_token = @leaseToken,
+               lease_until = @leaseUntil, locked_by = @workerId, started_at = @now, updated_at = @now,
+               progress = NULL, progress_message = NULL, cancel_requested = 0,
+               timeout_at = CASE WHEN timeout_seconds IS NULL THEN NULL ELSE @now + timeout_seconds * 1000 END
+             WHERE id = @id AND status = 'QUEUED'`,
+            { id: c.id, leaseToken, leaseUntil, workerId, now },
+          );
+          if (!task) continue;
+          this.emit('CLAIMED', now, {
+            taskId: task.id,
+            status: task.status,
+            queue: task.queue,
+            type: task.type,
+            workerId,
+          });
+          claimed.push({ task, leaseToken, leaseUntil });
+          want--;
+        }
+        if (!skipped) break;
+      }
+      return claimed;
+    });
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
+    if (!isPlainObject(input)) throw validation('input must be an object');
+    const workerId = requireString(input.workerId, 'workerId');
+    const extendSeconds =
+      optionalInt(input.extendSeconds, 'extendSeconds', 1, LIMITS.leaseSeconds) ?? this.opts.defaultLeaseSeconds;
+    const capabilities = input.capabilities ? jsonObject(input.capabilities, 'capabilities', 64 * 1024) : null;
+    const leases = input.leases ?? [];
+    if (!Array.isArray(leases) || leases.length > LIMITS.claimLimit) {
+      throw validation(`leases must be a list of at most ${LIMITS.claimLimit}`, 'leases');
+    }
+    const refs = leases.map((l) => ({ taskId: requireTaskId(l?.taskId), leaseToken: requireString(l?.leaseToken, 'leaseToken') }));
+    return this.write(() => {
+      const now = this.now();
+      const worker = this.touchWorker(workerId, capabilities, now);
+      const until = now + extendSeconds * 1000;
+      const states: LeaseState[] = refs.map((ref) => {
+        const row = this.sql
+          .get(
+            `UPDATE tasks SET lease_until = max(lease_until, @until)
+             WHERE id = @id AND status = 'RUNNING' AND lease_token = @token
+             RETURNING lease_until, cancel_requested`,
+          )
+          .get({ id: ref.taskId, token: ref.leaseToken, until }) as { lease_until: number; cancel_requested: number } | undefined;
+        if (row) return { taskId: ref.taskId, leaseUntil: row.lease_until, cancelRequested: row.cancel_requested !== 0, lost: false };
+        const other = this.sql.get('SELECT cancel_requested FROM tasks WHERE id = ?').get(ref.taskId) as
+          | { cancel_requested: number }
+          | undefined;
+        return { taskId: ref.taskId, leaseUntil: null, cancelRequested: (other?.cancel_requested ?? 0) !== 0, lost: true };
+      });
+      return { worker, leases: states };
+    });
+  }
+
+  /** The RUNNING task this token holds, or LEASE_LOST / NOT_FOUND. */
+  private requireLease(taskId: number, leaseToken: string): Task {
+    const lease = this.sql.get('SELECT status, lease_token FROM tasks WHERE id = ?').get(taskId) as
+      | { status: TaskStatus; lease_token: string | null }
+      | undefined;
+    if (!lease) throw notFound('task', taskId);
+    if (lease.status !== 'RUNNING' || lease.lease_token !== leaseToken) throw leaseLost(taskId);
+    return this.requireTask(taskId);
+  }
+
+  async reportProgress(input: ProgressInput): Promise<Task> {
+    if (!isPlainObject(input)) throw validation('input must be an object');
+    const taskId = requireTaskId(input.taskId);
+    const leaseToken = requireString(input.leaseToken, 'leaseToken');
+    const progress = requireProgress(input.progress);
+    const message = optionalString(input.message, 'message', LIMITS.messageLength);
+    return this.write(() => {
+      const now = this.now();
+      const task = this.updateTask(
+        `UPDATE tasks SET progress = @progress, progress_message = @message, updated_at = @now
+         WHERE id = @id AND status = 'RUNNING' AND lease_token = @token`,
+        { id: taskId, token: leaseToken, progress, message, now },
+      );
+      if (!task) {
+        this.requireLease(taskId, leaseToken);
+        throw leaseLost(taskId);
+      }
+      this.emitTask('PROGRESS', task, now);
+      return task;
+    });
+  }
+
+  private completeOne(input: CompleteInput, now: number): Task {
+    if (!isPlainObject(input)) throw validation('input must be an object');
+    const taskId = requireTaskId(input.taskId);
+    const leaseToken = requireString(input.leaseToken, 'leaseToken');
+    const result = input.result === undefined ? null : toJson(input.result, 'result', this.opts.maxPayloadBytes);
+    const task = this.updateTask(
+      `UPDATE tasks SET status = 'SUCCEEDED', result = @result, finished_at = @now, updated_at = @now,
+         lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
+       WHERE id = @id AND status = 'RUNNING' AND lease_token = @token`,
+      { id: taskId, token: leaseToken, result, now },
+    );
+    if (!task) {
+      this.requireLease(taskId, leaseToken);
+      throw leaseLost(taskId);
+    }
+    this.emitTask('SUCCEEDED', task, now);
+    this.unblockDependents(task.id, now);
+    return task;
+  }
+
+  async complete(input: CompleteInput): Promise<Task> {
+    return this.write(() => this.completeOne(input, this.now()));
+  }
+
+  async completeMany(inputs: readonly CompleteInput[]): Promise<Task[]> {
+    if (!Array.isArray(inputs)) throw validation('inputs must be a list');
+    if (inputs.length > LIMITS.claimLimit) throw validation(`at most ${LIMITS.claimLimit} completions at once`, 'inputs');
+    return this.write(() => {
+      const now = this.now();
+      return inputs.map((input) => this.completeOne(input, now));
+    });
+  }
+
+  async fail(input: FailInput): Promise<Task> {
+    if (!isPlainObject(input)) throw validation('input must be an object');
+    const taskId = requireTaskId(input.taskId);
+    const leaseToken = requireString(input.leaseToken, 'leaseToken');
+    const error = requireString(input.error, 'error', LIMITS.errorLength);
+    const retryAfterSeconds = optionalInt(input.retryAfterSeconds, 'retryAfterSeconds', 0, LIMITS.delaySeconds);
+    const retryable = input.retryable !== false;
+    return this.write(() => {
+      const now = this.now();
+      const current = this.requireLease(taskId, leaseToken);
+      return this.endAttempt(current, error, retryable, retryAfterSeconds, now, null);
+    });
+  }
+
+  /**
+   * Ends a RUNNING attempt that did not succeed: CANCELLED if a cancel was requested,
+   * QUEUED with backoff while attempts remain and the error is retryable, else FAILED.
+   * `cause` (TIMED_OUT, LEASE_EXPIRED) is emitted before the outcome.
+   */
+  private endAttempt(
+    task: Task,
+    error: string,
+    retryable: boolean,
+    retryAfterSeconds: number | null,
+    now: number,
+    cause: 'TIMED_OUT' | 'LEASE_EXPIRED' | null,
+  ): Task {
+    const clearLease = `lease_token = NULL, lease_until = NULL, timeout_at = NULL, updated_at = @now, error_message = @error`;
+    if (task.cancelRequested) {
+      const t = this.updateTask(
+        `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, ${clearLease} WHERE id = @id`,
+        { id: task.id, now, error: `cancelled: ${error}` },
+      )!;
+      if (cause) this.emitTask(cause, t, now);
+      this.emitTask('CANCELLED', t, now);
+      this.cancelDependents(t.id, `dependency ${t.id} was cancelled`, now);
+      return t;
+    }
+    if (retryable && task.attempts < task.maxAttempts) {
+      const delay =
+        cause === 'LEASE_EXPIRED'
+          ? 0 // the worker vanished, the task did not fail: run it again at once
+          : retryAfterSeconds !== null
+            ? retryAfterSeconds * 1000
+            : backoffDelayMs(task.attempts, this.opts.backoffBaseMs, this.opts.backoffCapMs, this.random);
+      const t = this.updateTask(
+        `UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${clearLease} WHERE id = @id`,
+        { id: task.id, now, error, runAfter: now + delay },
+      )!;
+      if (cause) this.emitTask(cause, t, now);
+      if (cause !== 'LEASE_EXPIRED') this.emitTask('RETRY_SCHEDULED', t, now);
+      return t;
+    }
+    const t = this.updateTask(`UPDATE tasks SET status = 'FAILED', finished_at = @now, ${clearLease} WHERE id = @id`, {
+      id: task.id,
+      now,
+      error,
+    })!;
+    if (cause) this.emitTask(cause, t, now);
+    this.emitTask('FAILED', t, now);
+    this.cancelDependents(t.id, `dependency ${t.id} FAILED`, now);
+    return t;
+  }
+
+  // ---------------------------------------------------------------- dependencies
+
+  /** After `taskId` SUCCEEDED: each BLOCKED dependent whose dependencies all succeeded is QUEUED. */
+  private unblockDependents(taskId: number, now: number): void {
+    const rows = this.sql
+      .get(
+        `SELECT t.id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+         WHERE d.depends_on_id = ? AND t.status = 'BLOCKED'
+           AND NOT EXISTS (
+             SELECT 1 FROM task_dependencies d2 JOIN tasks p ON p.id = d2.depends_on_id
+             WHERE d2.task_id = t.id AND p.status <> 'SUCCEEDED')`,
+      )
+      .all(taskId) as { id: number }[];
+    for (const { id } of rows) {
+      const t = this.updateTask(`UPDATE tasks SET status = 'QUEUED', updated_at = @now WHERE id = @id AND status = 'BLOCKED'`, {
+        id,
+        now,
+      });
+      if (t) this.emitTask('UNBLOCKED', t, now);
+    }
+  }
+
+  /** Cancels every BLOCKED task that (transitively) depends on `rootId`. */
+  private cancelDependents(rootId: number, reason: string, now: number): void {
+    const select = this.sql.get(
+      `SELECT t.id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+       WHERE d.depends_on_id = ? AND t.status = 'BLOCKED'`,
+    );
+    const stack: { id: number; reason: string }[] = [{ id: rootId, reason }];
+    while (stack.length > 0) {
+      const { id: parent, reason: why } = stack.pop()!;
+      for (const { id } of select.all(parent) as { id: number }[]) {
+        const t = this.updateTask(
+          `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
+           WHERE id = @id AND status = 'BLOCKED'`,
+          { id, now, why },
+        );
+        if (!t) continue;
+        this.addLog(id, now, 'WARN', `cancelled: ${why}`, null);
+        this.emitTask('CANCELLED', t, now);
+        stack.push({ id, reason: `dependency ${id} was cancelled (${why})` });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- cancel, retry, logs
+
+  async cancel(id: number, reason?: string | null): Promise<Task> {
+    const taskId = requireTaskId(id, 'id');
+    const why = optionalString(reason, 'reason', LIMITS.messageLength) ?? 'cancelled';
+    return this.write(() => {
+      const now = this.now();
+      const task = this.requireTask(taskId);
+      if (task.status === 'QUEUED' || task.status === 'BLOCKED') {
+        const t = this.updateTask(
+          `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why WHERE id = @id`,
+          { id: taskId, now, why },
+        )!;
+        this.emitTask('CANCELLED', t, now);
+        this.cancelDependents(taskId, `dependency ${taskId} was cancelled`, now);
+        return t;
+      }
+      if (task.status === 'RUNNING') {
+        if (task.cancelRequested) return task;
+        const t = this.updateTask(
+          `UPDATE tasks SET cancel_requested = 1, updated_at = @now, error_message = @why WHERE id = @id`,
+          { id: taskId, now, why },
+        )!;
+        this.emitTask('CANCEL_REQUESTED', t, now);
+        return t;
+      }
+      throw invalidState(`task ${taskId} is ${task.status} and can no longer be cancelled`, { status: task.status });
+    });
+  }
+
+  async retry(id: number): Promise<Task> {
+    const taskId = requireTaskId(id, 'id');
+    return this.write(() => {
+      const now = this.now();
+      const task = this.requireTask(taskId);
+      if (task.status !== 'FAILED' && task.status !== 'CANCELLED') {
+        throw invalidState(`only FAILED or CANCELLED tasks can be retried; task ${taskId} is ${task.status}`, {
+          status: task.status,
+        });
+      }
+      const deps = this.sql.get('SELECT depends_on_id AS id FROM task_dependencies WHERE task_id = ?').all(taskId) as {
+        id: number;
+      }[];
+      const { status, reason } = this.dependencyState(deps.map((d) => d.id));
+      if (status === 'CANCELLED') throw invalidState(`task ${taskId} cannot run: ${reason}; retry that task first`);
+      const t = this.updateTask(
+        `UPDATE tasks SET status = @status, attempts = 0, run_after = @now, updated_at = @now, finished_at = NULL,
+           cancel_requested = 0, lease_token = NULL, lease_until = NULL, timeout_at = NULL, locked_by = NULL,
+           progress = NULL, progress_message = NULL, result = NULL, error_message = NULL
+         WHERE id = @id`,
+        { id: taskId, now, status },
+      )!;
+      this.emitTask('REQUEUED', t, now);
+      return t;
+    });
+  }
+
+  async appendLog(input: AppendLogInput): Promise<TaskLog> {
+    if (!isPlainObject(input)) throw validation('input must be an object');
+    const taskId = requireTaskId(input.taskId);
+    const level = requireLogLevel(input.level);
+    const message = requireString(input.message, 'message', LIMITS.messageLength);
+    const details =
+      input.details === undefined || input.details === null ? null : toJson(input.details, 'details', 64 * 1024);
+    const leaseToken = optionalString(input.leaseToken, 'leaseToken');
+    return this.write(() => {
+      const now = this.now();
+      if (leaseToken !== null) this.requireLease(taskId, leaseToken);
+      else if (!this.taskRow(taskId)) throw notFound('task', taskId);
+      return this.addLog(taskId, now, level, message, details);
+    });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async getTask(id: number): Promise<Task | null> {
+    return this.read(() => {
+      const row = this.taskRow(id);
+      return row ? toTask(row) : null;
+    });
+  }
+
+  async getTasks(ids: readonly number[]): Promise<(Task | null)[]> {
+    return this.read(() => {
+      const rows = this.sql
+        .get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(ids)) as TaskRow[];
+      const byId = new Map(rows.map((r) => [r.id, toTask(r)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  async getTaskByIdempotencyKey(key: string): Promise<Task | null> {
+    return this.read(() => {
+      const row = this.sql.get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`).get(key) as TaskRow | undefined;
+      return row ? toTask(row) : null;
+    });
+  }
+
+  /** WHERE clause and parameters for a TaskFilter. Region and format use their indexes. */
+  private filterSql(filter: TaskFilter | null | undefined): { where: string[]; params: unknown[] } {
+    const f = checkFilter(filter);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const inList = (column: string, values: readonly unknown[] | null | undefined) => {
+      if (!values) return;
+      if (values.length === 0) {
+        where.push('0');
+        return;
+      }
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    };
+    inList('status', f.status);
+    if (f.queue !== undefined && f.queue !== null) {
+      where.push('queue = ?');
+      params.push(f.queue);
+    }
+    inList('type', f.type);
+    inList('region', f.region);
+    inList('format', f.format);
+    if (f.correlationId !== undefined && f.correlationId !== null) {
+      where.push('correlation_id = ?');
+      params.push(f.correlationId);
+    }
+    if (f.idempotencyKey !== undefined && f.idempotencyKey !== null) {
+      where.push('idempotency_key = ?');
+      params.push(f.idempotencyKey);
+    }
+    if (f.createdAfter !== undefined && f.createdAfter !== null) {
+      where.push('created_at > ?');
+      params.push(f.createdAfter);
+    }
+    if (f.createdBefore !== undefined && f.createdBefore !== null) {
+      where.push('created_at < ?');
+      params.push(f.createdBefore);
+    }
+    return { where, params };
+  }
+
+  async listTasks(input: ListTasksInput): Promise<Page<Task>> {
+    return this.read(() => {
+      const { where, params } = this.filterSql(input.filter);
+      const first = optionalInt(input.first, 'first', 0, LIMITS.pageSize) ?? 50;
+      const field = input.orderBy?.field ?? 'CREATED_AT';
+      const desc = (input.orderBy?.direction ?? 'DESC') === 'DESC';
+      // Keyset pagination: the cursor is the last row's sort key, and the next page starts
+      // strictly after it. CREATED_AT orders by id, which follows creation order and is unique.
+      const key = field === 'PRIORITY' ? 'priority' : field === 'UPDATED_AT' ? 'updated_at' : null;
+      if (input.after) {
+        const cursor = decodeCursor(input.after);
+        const op = desc ? '<' : '>';
+        if (key) {
+          if (cursor.length !== 2) throw validation('after is not a cursor from this list', 'after');
+          where.push(`(${key}, id) ${op} (?, ?)`);
+          params.push(cursor[0], cursor[1]);
+        } else {
+          where.push(`id ${op} ?`);
+          params.push(cursor[cursor.length - 1]);
+        }
+      }
+      const dir = desc ? 'DESC' : 'ASC';
+      const order = key ? `${key} ${dir}, id ${dir}` : `id ${dir}`;
+      const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ${order} LIMIT ?`;
+      const rows = this.sql.get(sql).all(...params, first + 1) as TaskRow[];
+      const hasNextPage = rows.length > first;
+      const items = rows.slice(0, first).map((r) => ({
+        cursor: encodeCursor(key ? [key === 'priority' ? r.priority : r.updated_at, r.id] : [r.id]),
+        node: toTask(r),
+      }));
+      return { items, hasNextPage };
+    });
+  }
+
+  async countTasks(filter?: TaskFilter | null): Promise<number> {
+    return this.read(() => {
+      const { where, params } = this.filterSql(filter);
+      const sql = `SELECT count(*) AS c FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+      return (this.sql.get(sql).get(...params) as { c: number }).c;
+    });
+  }
+
+  private edges(sql: string, ids: readonly number[]): number[][] {
+    const rows = this.sql.get(sql).all(JSON.stringify(ids)) as { k: number; v: number }[];
+    const map = new Map<number, number[]>();
+    for (const r of rows) {
+      let list = map.get(r.k);
+      if (!list) map.set(r.k, (list = []));
+      list.push(r.v);
+    }
+    return ids.map((id) => map.get(id) ?? []);
+  }
+
+  async dependencyIds(taskIds: readonly number[]): Promise<number[][]> {
+    return this.read(() =>
+      this.edges(
+        `SELECT task_id AS k, depends_on_id AS v FROM task_dependencies
+         WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, depends_on_id`,
+        taskIds,
+      ),
+    );
+  }
+
+  async dependentIds(taskIds: readonly number[]): Promise<number[][]> {
+    return this.read(() =>
+      this.edges(
+        `SELECT depends_on_id AS k, task_id AS v FROM task_dependencies
+         WHERE depends_on_id IN (SELECT value FROM json_each(?)) ORDER BY depends_on_id, task_id`,
+        taskIds,
+      ),
+    );
+  }
+
+  async listLogs(taskId: number, input: ListLogsInput = {}): Promise<Page<TaskLog>> {
+    return this.read(() => {
+      const first = optionalInt(input.first, 'first', 0, LIMITS.pageSize) ?? 100;
+      const after = input.after ? decodeCursor(input.after)[0]! : 0;
+      const rows = this.sql
+        .get(`SELECT ${LOG_COLUMNS} FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?`)
+        .all(taskId, after, first + 1) as LogRow[];
+      return {
+        items: rows.slice(0, first).map((r) => ({ cursor: encodeCursor([r.id]), node: toLog(r) })),
+        hasNextPage: rows.length > first,
+      };
+    });
+  }
+
+  async logsForTasks(taskIds: readonly number[], perTask: number): Promise<TaskLog[][]> {
+    return this.read(() => {
+      const rows = this.sql
+        .get(
+          `SELECT ${LOG_COLUMNS} FROM (
+             SELECT ${LOG_COLUMNS}, row_number() OVER (PARTITION BY task_id ORDER BY id) AS n
+             FROM task_logs WHERE task_id IN (SELECT value FROM json_each(?)))
+           WHERE n <= ? ORDER BY task_id, id`,
+        )
+        .all(JSON.stringify(taskIds), perTask) as LogRow[];
+      const map = new Map<number, TaskLog[]>();
+      for (const r of rows) {
+        let list = map.get(r.task_id);
+        if (!list) map.set(r.task_id, (list = []));
+        list.push(toLog(r));
+      }
+      return taskIds.map((id) => map.get(id) ?? []);
+    });
+  }
+
+  async getLog(id: number): Promise<TaskLog | null> {
+    return this.read(() => {
+      const row = this.sql.get(`SELECT ${LOG_COLUMNS} FROM task_logs WHERE id = ?`).get(id) as LogRow | undefined;
+      return row ? toLog(row) : null;
+    });
+  }
+
+  async getWorker(id: string): Promise<Worker | null> {
+    return (await this.getWorkers([id]))[0]!;
+  }
+
+  async getWorkers(ids: readonly string[]): Promise<(Worker | null)[]> {
+    return this.read(() => {
+      const rows = this.sql
+        .get(`SELECT ${WORKER_COLUMNS} FROM workers WHERE id IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(ids)) as WorkerRow[];
+      const byId = new Map(rows.map((r) => [r.id, toWorker(r)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  async listWorkers(status?: readonly WorkerStatus[] | null): Promise<Worker[]> {
+    return this.read(() => {
+      const rows = status
+        ? (this.sql
+            .get(`SELECT ${WORKER_COLUMNS} FROM workers WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id`)
+            .all(JSON.stringify(status)) as WorkerRow[])
+        : (this.sql.get(`SELECT ${WORKER_COLUMNS} FROM workers ORDER BY id`).all() as WorkerRow[]);
+      return rows.map(toWorker);
+    });
+  }
+
+  async tasksLockedBy(workerIds: readonly string[]): Promise<Task[][]> {
+    return this.read(() => {
+      const rows = this.sql
+        .get(
+          `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running
+           WHERE status = 'RUNNING' AND locked_by IN (SELECT value FROM json_each(?)) ORDER BY id`,
+        )
+        .all(JSON.stringify(workerIds)) as TaskRow[];
+      return workerIds.map((w) => rows.filter((r) => r.locked_by === w).map(toTask));
+    });
+  }
+
+  async stats(queue?: string | null): Promise<QueueStats> {
+    return this.read(() => {
+      const now = this.now();
+      const q = queue ?? null;
+      const grouped = this.sql
+        .get(
+          `SELECT type, status, count(*) AS c FROM tasks
+           WHERE (@q IS NULL OR queue = @q) GROUP BY type, status`,
+        )
+        .all({ q }) as { type: string; status: TaskStatus; c: number }[];
+      const counts = new Map<TaskStatus, number>(TASK_STATUSES.map((s) => [s, 0]));
+      const byType = new Map<string, TypeStats>();
+      for (const g of grouped) {
+        counts.set(g.status, counts.get(g.status)! + g.c);
+        let t = byType.get(g.type);
+        if (!t) byType.set(g.type, (t = { type: g.type, queued: 0, running: 0, succeeded: 0, failed: 0 }));
+        if (g.status === 'QUEUED') t.queued += g.c;
+        else if (g.status === 'RUNNING') t.running += g.c;
+        else if (g.status === 'SUCCEEDED') t.succeeded += g.c;
+        else if (g.status === 'FAILED') t.failed += g.c;
+      }
+      // The oldest queued task is the first entry of an index on (.., id): one seek.
+      const oldest = (
+        q === null
+          ? this.sql.get(`SELECT created_at FROM tasks WHERE status = 'QUEUED' ORDER BY id LIMIT 1`).get()
+          : this.sql
+              .get(`SELECT created_at FROM tasks INDEXED BY ix_tasks_claim_fifo WHERE status = 'QUEUED' AND queue = ? ORDER BY id LIMIT 1`)
+              .get(q)
+      ) as { created_at: number } | undefined;
+      const recent = this.sql
+        .get(
+          `SELECT status, count(*) AS c FROM tasks
+           WHERE finished_at >= @since AND (@q IS NULL OR queue = @q) GROUP BY status`,
+        )
+        .all({ since: now - 60_000, q }) as { status: TaskStatus; c: number }[];
+      const active = this.sql.get(`SELECT count(*) AS c FROM workers WHERE status = 'ACTIVE'`).get() as { c: number };
+      return {
+        queue: q,
+        counts: TASK_STATUSES.map((status) => ({ status, count: counts.get(status)! })),
+        byType: [...byType.values()].sort((a, b) => a.type.localeCompare(b.type)),
+        oldestQueuedAgeSeconds: oldest ? Math.max(0, (now - oldest.created_at) / 1000) : null,
+        activeWorkers: active.c,
+        succeededLastMinute: recent.find((r) => r.status === 'SUCCEEDED')?.c ?? 0,
+        failedLastMinute: recent.find((r) => r.status === 'FAILED')?.c ?? 0,
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- concurrency limits
+
+  async setConcurrencyLimit(limit: ConcurrencyLimit): Promise<ConcurrencyLimit> {
+    if (!isPlainObject(limit)) throw validation('input must be an object');
+    const queue = requireString(limit.queue, 'queue');
+    const type = optionalString(limit.type, 'type', LIMITS.nameLength);
+    const max = optionalInt(limit.limit, 'limit', 0, 1_000_000);
+    return this.write(() => {
+      if (max === null) {
+        this.sql.get('DELETE FROM concurrency_limits WHERE queue = ? AND type = ?').run(queue, type ?? '');
+      } else {
+        this.sql
+          .get(
+            `INSERT INTO concurrency_limits (queue, type, max_running) VALUES (?, ?, ?)
+             ON CONFLICT (queue, type) DO UPDATE SET max_running = excluded.max_running`,
+          )
+          .run(queue, type ?? '', max);
+      }
+      return { queue, type, limit: max };
+    });
+  }
+
+  async listConcurrencyLimits(): Promise<ConcurrencyLimit[]> {
+    return this.read(() => {
+      const rows = this.sql.get('SELECT queue, type, max_running FROM concurrency_limits ORDER BY queue, type').all() as {
+        queue: string;
+        type: string;
+        max_running: number;
+      }[];
+      return rows.map((r) => ({ queue: r.queue, type: r.type === '' ? null : r.type, limit: r.max_running }));
+    });
+  }
+
+  // ---------------------------------------------------------------- outbox
+
+  async eventsAfter(after: number, limit: number): Promise<StoredEvent[]> {
+    return this.read(() => {
+      const rows = this.sql
+        .get(`SELECT ${EVENT_COLUMNS} FROM task_events WHERE id > ? ORDER BY id LIMIT ?`)
+        .all(after, limit) as EventRow[];
+      return rows.map(toEvent);
+    });
+  }
+
+  private lastEventIdSync(): number {
+    // sqlite_sequence holds the highest id ever given, even after the rows were trimmed.
+    const row = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'task_events'`).get() as
+      | { seq: number }
+      | undefined;
+    return row?.seq ?? 0;
+  }
+
+  async lastEventId(): Promise<number> {
+    return this.read(() => this.lastEventIdSync());
+  }
+
+  // ---------------------------------------------------------------- upkeep
+
+  async sweep(): Promise<SweepResult> {
+    return this.write(() => {
+      const now = this.now();
+      let expired = 0;
+      let timedOut = 0;
+      // Timeouts first: a task past its deadline fails its attempt even while its worker
+      // keeps renewing the lease.
+      const late = this.sql
+        .get(
+          `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running
+           WHERE status = 'RUNNING' AND timeout_at IS NOT NULL AND timeout_at <= ?`,
+        )
+        .all(now) as TaskRow[];
+      for (const row of late) {
+        const task = toTask(row);
+        this.endAttempt(task, `timed out after ${task.timeoutSeconds}s`, true, null, now, 'TIMED_OUT');
+        timedOut++;
+      }
+      const lapsed = this.sql
+        .get(
+          `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running
+           WHERE status = 'RUNNING' AND lease_until < ?`,
+        )
+        .all(now) as TaskRow[];
+      for (const row of lapsed) {
+        const task = toTask(row);
+        const error = `lease expired: worker ${task.lockedBy ?? '?'} stopped renewing it`;
+        this.endAttempt(task, error, true, null, now, 'LEASE_EXPIRED');
+        expired++;
+      }
+      const stale = this.sql
+        .get(`UPDATE workers SET status = 'STALE' WHERE status = 'ACTIVE' AND heartbeat_at < ? RETURNING id`)
+        .all(now - this.opts.staleWorkerAfterMs) as { id: string }[];
+      for (const w of stale) this.emit('WORKER_UPDATED', now, { workerId: w.id });
+      return { expired, timedOut, staleWorkers: stale.length };
+    });
+  }
+
+  async cleanup(olderThanMs: number): Promise<CleanupResult> {
+    if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw validation('olderThan must be a positive duration');
+    const cutoff = this.now() - olderThanMs;
+    const total: CleanupResult = { tasks: 0, logs: 0, events: 0 };
+    // Batches keep each write transaction short, so claims are not held up for long.
+    for (;;) {
+      const batch = this.write(() => {
+        const ids = this.sql
+          .get(
+            `SELECT id FROM tasks INDEXED BY ix_tasks_finished
+             WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED_SQL} LIMIT 2000`,
+          )
+          .all(cutoff) as { id: number }[];
+        if (ids.length === 0) return null;
+        const list = JSON.stringify(ids.map((r) => r.id));
+        const logs = this.sql.get('DELETE FROM task_logs WHERE task_id IN (SELECT value FROM json_each(?))').run(list).changes;
+        this.sql.get('DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))').run(list);
+        this.sql.get('DELETE FROM task_dependencies WHERE depends_on_id IN (SELECT value FROM json_each(?))').run(list);
+        const tasks = this.sql.get('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+        return { tasks, logs };
+      });
+      if (!batch) break;
+      total.tasks += batch.tasks;
+      total.logs += batch.logs;
+    }
+    // Every event of a task that finished before the cutoff happened before it too.
+    total.events = await this.trimEvents(olderThanMs, Number.MAX_SAFE_INTEGER);
+    return total;
+  }
+
+  async trimEvents(olderThanMs: number, keepAtMost: number): Promise<number> {
+    return this.write(() => {
+      const cutoff = this.now() - olderThanMs;
+      let removed = this.sql
+        .get(`DELETE FROM task_events WHERE id IN (SELECT id FROM task_events WHERE at < ? ORDER BY id LIMIT 100000)`)
+        .run(cutoff).changes;
+      const last = this.lastEventIdSync();
+      if (keepAtMost < Number.MAX_SAFE_INTEGER) {
+        removed += this.sql.get('DELETE FROM task_events WHERE id <= ?').run(last - keepAtMost).changes;
+      }
+      return removed;
+    });
+  }
+
+  async vacuum(): Promise<void> {
+    this.read(() => this.db.exec('VACUUM'));
+  }
+
+  async optimize(): Promise<void> {
+    this.read(() => this.db.pragma('optimize'));
+  }
+
+  async checkpoint(): Promise<{ busy: number; log: number; checkpointed: number }> {
+    return this.read(() => {
+      const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      return row ?? { busy: 0, log: 0, checkpointed: 0 };
+    });
+  }
+
+  async backup(destination: string): Promise<{ totalPages: number }> {
+    if (this.closed) throw new TaskwireError('STORAGE', 'the store is closed');
+    try {
+      // The online backup API copies in steps between which writers go on.
+      const r = await this.db.backup(destination, { progress: () => 256 });
+      return { totalPages: r.totalPages };
+    } catch (e) {
+      throw mapSqliteError(e);
+    }
+  }
+
+  async integrityCheck(): Promise<string[]> {
+    return this.read(() => (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.tailTimer) clearInterval(this.tailTimer);
+    this.tail();
+    this.closed = true;
+    try {
+      this.db.pragma('optimize');
+      if (this.info.path !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Closing must not fail because another process holds the lock.
+    }
+    this.db.close();
+  }
+}
+
+function encodeCursor(values: (number | string)[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): (number | string)[] {
+  try {
+    const v = JSON.parse(Buffer.from(String(cursor), 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' || typeof x === 'string')) return v;
+  } catch {
+    // fall through
+  }
+  throw validation('after is not a cursor from this list', 'after');
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteTaskStore {
+  return new SqliteTaskStore(options);
+}

@@ -1,0 +1,328 @@
+/**
+ * Terminology
+ *
+ * - task: one unit of work in a queue. It has a `type` (what to run) and a JSON
+ *   `payload` (what to run it on).
+ * - queue: a named lane of tasks. Workers claim from exactly one queue.
+ * - lease: a claim on a RUNNING task, held by one worker until `leaseUntil`, proven by
+ *   a random `leaseToken`. Every later call about the task (progress, complete, fail)
+ *   must present the token; a stale token gets LEASE_LOST. This fences off a worker
+ *   whose lease lapsed while another worker took the task over.
+ * - attempt: one claim of a task. A failed attempt is retried with backoff until
+ *   `maxAttempts`; then the task is FAILED (the dead-letter set).
+ * - outbox event: a row in `task_events`, written in the same transaction as the change
+ *   it describes. Its id is the cursor that subscriptions resume from.
+ *
+ * Times are milliseconds since the Unix epoch (UTC) everywhere in the store; the API
+ * layer turns them into ISO-8601 strings.
+ */
+
+export type TaskStatus = 'BLOCKED' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export const TASK_STATUSES: readonly TaskStatus[] = ['BLOCKED', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+export const FINISHED_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+export type ClaimStrategy = 'FIFO' | 'LIFO' | 'PRIORITY' | 'WEIGHTED_RANDOM';
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+export const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+export type WorkerStatus = 'ACTIVE' | 'STALE' | 'STOPPED';
+
+export type TaskEventKind =
+  | 'ENQUEUED'
+  | 'UNBLOCKED'
+  | 'CLAIMED'
+  | 'PROGRESS'
+  | 'SUCCEEDED'
+  | 'RETRY_SCHEDULED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'CANCEL_REQUESTED'
+  | 'CANCELLED'
+  | 'LEASE_EXPIRED'
+  | 'REQUEUED';
+
+/** Outbox rows that are not task events but travel the same way (cross-process, in order). */
+export type InternalEventKind = 'LOG_ADDED' | 'WORKER_UPDATED';
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface Task {
+  id: number;
+  queue: string;
+  type: string;
+  priority: number;
+  payload: JsonObject;
+  compatibility: JsonObject;
+  region: string | null;
+  format: string | null;
+  status: TaskStatus;
+  attempts: number;
+  maxAttempts: number;
+  runAfter: number;
+  leaseUntil: number | null;
+  lockedBy: string | null;
+  progress: number | null;
+  progressMessage: string | null;
+  result: unknown;
+  errorMessage: string | null;
+  cancelRequested: boolean;
+  idempotencyKey: string | null;
+  correlationId: string | null;
+  timeoutSeconds: number | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface Worker {
+  id: string;
+  capabilities: JsonObject;
+  status: WorkerStatus;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+export interface TaskLog {
+  id: number;
+  taskId: number;
+  at: number;
+  level: LogLevel;
+  message: string;
+  details: unknown;
+}
+
+/** One outbox row. `id` is the resume cursor. */
+export interface StoredEvent {
+  id: number;
+  kind: TaskEventKind | InternalEventKind;
+  at: number;
+  taskId: number | null;
+  status: TaskStatus | null;
+  queue: string | null;
+  type: string | null;
+  workerId: string | null;
+  logId: number | null;
+}
+
+export interface EnqueueInput {
+  type: string;
+  payload: unknown;
+  queue?: string | null;
+  priority?: number | null;
+  compatibility?: unknown;
+  /** Absolute time (ms). Mutually exclusive with delaySeconds. */
+  runAfter?: number | null;
+  delaySeconds?: number | null;
+  maxAttempts?: number | null;
+  timeoutSeconds?: number | null;
+  idempotencyKey?: string | null;
+  correlationId?: string | null;
+  dependsOn?: readonly number[] | null;
+}
+
+export interface EnqueueResult {
+  task: Task;
+  created: boolean;
+}
+
+export interface ClaimInput {
+  workerId: string;
+  queue?: string | null;
+  types?: readonly string[] | null;
+  capabilities?: unknown;
+  limit?: number | null;
+  leaseSeconds?: number | null;
+  strategy?: ClaimStrategy | null;
+}
+
+export interface ClaimedTask {
+  task: Task;
+  leaseToken: string;
+  leaseUntil: number;
+}
+
+export interface LeaseRef {
+  taskId: number;
+  leaseToken: string;
+}
+
+export interface HeartbeatInput {
+  workerId: string;
+  leases?: readonly LeaseRef[] | null;
+  extendSeconds?: number | null;
+  capabilities?: unknown;
+}
+
+export interface LeaseState {
+  taskId: number;
+  leaseUntil: number | null;
+  cancelRequested: boolean;
+  lost: boolean;
+}
+
+export interface HeartbeatResult {
+  worker: Worker;
+  leases: LeaseState[];
+}
+
+export interface CompleteInput extends LeaseRef {
+  result?: unknown;
+}
+
+export interface FailInput extends LeaseRef {
+  error: string;
+  retryable?: boolean | null;
+  retryAfterSeconds?: number | null;
+}
+
+export interface ProgressInput extends LeaseRef {
+  progress: number;
+  message?: string | null;
+}
+
+export interface AppendLogInput {
+  taskId: number;
+  level: LogLevel;
+  message: string;
+  details?: unknown;
+  leaseToken?: string | null;
+}
+
+export interface TaskFilter {
+  status?: readonly TaskStatus[] | null;
+  queue?: string | null;
+  type?: readonly string[] | null;
+  region?: readonly string[] | null;
+  format?: readonly string[] | null;
+  correlationId?: string | null;
+  idempotencyKey?: string | null;
+  createdAfter?: number | null;
+  createdBefore?: number | null;
+}
+
+export type TaskOrderField = 'CREATED_AT' | 'PRIORITY' | 'UPDATED_AT';
+export interface TaskOrder {
+  field: TaskOrderField;
+  direction: 'ASC' | 'DESC';
+}
+
+export interface ListTasksInput {
+  filter?: TaskFilter | null;
+  orderBy?: TaskOrder | null;
+  first?: number | null;
+  /** Opaque cursor from a previous page's `endCursor`. */
+  after?: string | null;
+}
+
+export interface Page<T> {
+  items: { cursor: string; node: T }[];
+  hasNextPage: boolean;
+  totalCount?: number;
+}
+
+export interface ListLogsInput {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface TypeStats {
+  type: string;
+  queued: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+}
+
+export interface QueueStats {
+  queue: string | null;
+  counts: { status: TaskStatus; count: number }[];
+  byType: TypeStats[];
+  oldestQueuedAgeSeconds: number | null;
+  activeWorkers: number;
+  succeededLastMinute: number;
+  failedLastMinute: number;
+}
+
+export interface SweepResult {
+  expired: number;
+  timedOut: number;
+  staleWorkers: number;
+}
+
+export interface CleanupResult {
+  tasks: number;
+  logs: number;
+  events: number;
+}
+
+export interface ConcurrencyLimit {
+  queue: string;
+  type: string | null;
+  limit: number | null;
+}
+
+export interface DatabaseInfo {
+  path: string;
+  schemaVersion: number;
+  pragmas: Record<string, string | number>;
+}
+
+/**
+ * The engine: every operation on the queue, one transaction each. GraphQL resolvers, the
+ * scheduler and the CLI talk only to this. It is asynchronous so that a PostgreSQL
+ * adapter can implement it unchanged; the SQLite adapter answers synchronously inside.
+ */
+export interface TaskStore {
+  readonly info: DatabaseInfo;
+
+  enqueue(input: EnqueueInput): Promise<EnqueueResult>;
+  enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]>;
+  claim(input: ClaimInput): Promise<ClaimedTask[]>;
+  heartbeat(input: HeartbeatInput): Promise<HeartbeatResult>;
+  reportProgress(input: ProgressInput): Promise<Task>;
+  complete(input: CompleteInput): Promise<Task>;
+  completeMany(inputs: readonly CompleteInput[]): Promise<Task[]>;
+  fail(input: FailInput): Promise<Task>;
+  cancel(id: number, reason?: string | null): Promise<Task>;
+  retry(id: number): Promise<Task>;
+  appendLog(input: AppendLogInput): Promise<TaskLog>;
+
+  getTask(id: number): Promise<Task | null>;
+  getTasks(ids: readonly number[]): Promise<(Task | null)[]>;
+  getTaskByIdempotencyKey(key: string): Promise<Task | null>;
+  listTasks(input: ListTasksInput): Promise<Page<Task>>;
+  countTasks(filter?: TaskFilter | null): Promise<number>;
+  /** Ids of the tasks each given task depends on, in the order given. */
+  dependencyIds(taskIds: readonly number[]): Promise<number[][]>;
+  /** Ids of the tasks that depend on each given task. */
+  dependentIds(taskIds: readonly number[]): Promise<number[][]>;
+  listLogs(taskId: number, input?: ListLogsInput): Promise<Page<TaskLog>>;
+  /** Logs of many tasks at once (first `perTask` of each), for batch loading. */
+  logsForTasks(taskIds: readonly number[], perTask: number): Promise<TaskLog[][]>;
+  getLog(id: number): Promise<TaskLog | null>;
+  getWorker(id: string): Promise<Worker | null>;
+  getWorkers(ids: readonly string[]): Promise<(Worker | null)[]>;
+  listWorkers(status?: readonly WorkerStatus[] | null): Promise<Worker[]>;
+  /** RUNNING tasks held by each given worker. */
+  tasksLockedBy(workerIds: readonly string[]): Promise<Task[][]>;
+  stats(queue?: string | null): Promise<QueueStats>;
+
+  setConcurrencyLimit(limit: ConcurrencyLimit): Promise<ConcurrencyLimit>;
+  listConcurrencyLimits(): Promise<ConcurrencyLimit[]>;
+
+  /** Outbox rows with id > after, oldest first. */
+  eventsAfter(after: number, limit: number): Promise<StoredEvent[]>;
+  /** The newest outbox id (0 when empty). */
+  lastEventId(): Promise<number>;
+
+  sweep(): Promise<SweepResult>;
+  cleanup(olderThanMs: number): Promise<CleanupResult>;
+  trimEvents(olderThanMs: number, keepAtMost: number): Promise<number>;
+  vacuum(): Promise<void>;
+  optimize(): Promise<void>;
+  checkpoint(): Promise<{ busy: number; log: number; checkpointed: number }>;
+  backup(destination: string): Promise<{ totalPages: number }>;
+  integrityCheck(): Promise<string[]>;
+
+  close(): Promise<void>;
+}
