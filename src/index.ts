@@ -1,0 +1,2 @@
+export * from './store/index.js';
+export { EventBus } from './events/bus.js';
