@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'SCHEMA'
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
-  | 'STORAGE';
+  | 'STORAGE'
+  | 'SLOW_CONSUMER';
 
 export class TaskwireError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,260 @@
+/**
+ * The server: graphql-yoga on node:http, graphql-ws on the same port and path running
+ * the same envelop pipeline, the sweeper on a timer, and a graceful stop.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ServerConfig } from './config.js';
+import { EventBus } from './events/bus.js';
+import { ClaimWaiters } from './events/claim-waiters.js';
+import type { Context } from './graphql/context.js';
+import { schema } from './graphql/schema.js';
+import { SqliteTaskStore, TaskwireError, type TaskStore } from './store/index.js';
+
+export interface AppOptions extends Partial<ServerConfig> {
+  /** Use this store instead of opening `dbPath` (tests). */
+  store?: SqliteTaskStore;
+  /** Injected clock for the store (tests). */
+  now?: () => number;
+  /** Log lines go here; default console. */
+  log?: (line: string) => void;
+}
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  store: TaskStore & { bus: EventBus };
+  httpServer: Server;
+  wsServer: WebSocketServer;
+  /** Listens; resolves with the bound port. */
+  start(): Promise<{ port: number; url: string }>;
+  /** Graceful stop: no new work, in-flight requests finish, sockets close with 1001, the db closes. */
+  stop(): Promise<void>;
+}
+
+const DEFAULTS: ServerConfig = {
+  port: 4000,
+  host: '127.0.0.1',
+  dbPath: './data/taskwire.db',
+  synchronous: 'normal',
+  leaseSeconds: 30,
+  sweepIntervalMs: 1000,
+  staleWorkerAfterMs: 60_000,
+  maxWaitSeconds: 60,
+  maxPayloadBytes: 256 * 1024,
+  maxBodyBytes: 8 * 1024 * 1024,
+  subscriptionBuffer: 1000,
+};
+
+const EXPECTED_CODES = new Set([
+  'NOT_FOUND',
+  'VALIDATION',
+  'INVALID_STATE',
+  'LEASE_LOST',
+  'CONFLICT',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'BUSY',
+  'STORAGE',
+  'SLOW_CONSUMER',
+  'SCHEMA',
+]);
+
+/** The TaskwireError behind a GraphQL error, however deeply it was wrapped. */
+function expectedError(error: unknown): TaskwireError | null {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e instanceof TaskwireError) return EXPECTED_CODES.has(e.code) ? e : null;
+    e = (e as { originalError?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/**
+ * Expected errors keep their message and code; anything else is masked (its details
+ * are logged, never sent). Errors that graphql-js produced from the request itself
+ * (syntax, unknown fields, bad variables) are the client's to see and get VALIDATION.
+ */
+export function maskError(error: unknown, message: string): Error {
+  const expected = expectedError(error);
+  const gqlError = error instanceof GraphQLError ? error : null;
+  if (expected) {
+    return new GraphQLError(expected.message, {
+      nodes: gqlError?.nodes,
+      path: gqlError?.path,
+      extensions: { code: expected.code, ...(expected.details ?? {}) },
+    });
+  }
+  if (gqlError && !gqlError.originalError) {
+    return gqlError.extensions?.code ? gqlError : new GraphQLError(gqlError.message, {
+      nodes: gqlError.nodes,
+      source: gqlError.source,
+      positions: gqlError.positions,
+      path: gqlError.path,
+      extensions: { ...gqlError.extensions, code: 'VALIDATION' },
+    });
+  }
+  return new GraphQLError(message, { path: gqlError?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+export function buildApp(options: AppOptions = {}): App {
+  const config: ServerConfig = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const log = options.log ?? ((line: string) => console.log(line));
+  const store =
+    options.store ??
+    new SqliteTaskStore({
+      path: config.dbPath,
+      synchronous: config.synchronous,
+      defaultLeaseSeconds: config.leaseSeconds,
+      staleWorkerAfterMs: config.staleWorkerAfterMs,
+      maxPayloadBytes: config.maxPayloadBytes,
+      now: options.now,
+    });
+  const bus = store.bus;
+  const waiters = new ClaimWaiters(bus);
+  const limits = {
+    maxWaitSeconds: config.maxWaitSeconds,
+    subscriptionBuffer: config.subscriptionBuffer,
+    statsPerSecond: 4,
+  };
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    context: () => ({ store, bus, waiters, limits }),
+    maskedErrors: { maskError: (error, message) => maskError(error, message) },
+    // The body limit is enforced in front of yoga (below), which is much cheaper than
+    // yoga's own stream-based limit.
+    maxRequestBodySize: false,
+    graphiql: { title: 'Taskwire', subscriptionsProtocol: 'WS' },
+    renderGraphiQL,
+    logging: false,
+  });
+
+  const handleHealth = (res: ServerResponse) => {
+    const body = JSON.stringify({
+      status: 'ok',
+      database: store.info.path,
+      schemaVersion: store.info.schemaVersion,
+      pragmas: store.info.pragmas,
+    });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  };
+
+  const inFlight = new Set<ServerResponse>();
+  let stopping = false;
+
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) {
+      res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: 'the server is shutting down', extensions: { code: 'UNAVAILABLE' } }] }));
+      return;
+    }
+    const path = req.url?.split('?')[0];
+    if (path === '/health' && req.method === 'GET') return handleHealth(res);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > config.maxBodyBytes) return tooLarge(res, config.maxBodyBytes);
+    // Chunked bodies carry no length up front: count bytes as they arrive.
+    if (req.headers['transfer-encoding']) {
+      let seen = 0;
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > config.maxBodyBytes && !res.headersSent) {
+          tooLarge(res, config.maxBodyBytes);
+          req.destroy();
+        }
+      });
+    }
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+    void yoga(req, res);
+  });
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
+  useServer(
+    {
+      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (e) {
+          return [maskError(e, 'Unexpected error.') as GraphQLError];
+        }
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        const errors = enveloped.validate(args.schema, args.document);
+        if (errors.length) return errors.map((e: GraphQLError) => maskError(e, 'Unexpected error.') as GraphQLError);
+        return args;
+      },
+    },
+    wsServer,
+  );
+
+  const sweeper = setInterval(() => {
+    store.sweep().catch((e) => log(`sweep failed: ${(e as Error).message}`));
+  }, config.sweepIntervalMs);
+  sweeper.unref();
+
+  let stopped: Promise<void> | null = null;
+
+  return {
+    yoga,
+    store,
+    httpServer,
+    wsServer,
+    start() {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          const { port } = httpServer.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve({ port, url: `http://${host}:${port}/graphql` });
+        });
+      });
+    },
+    stop() {
+      if (stopped) return stopped;
+      stopped = (async () => {
+        stopping = true;
+        clearInterval(sweeper);
+        waiters.close(); // long-polls return [] at once
+        for (const client of wsServer.clients as Set<WebSocket>) client.close(1001, 'server shutting down');
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        const deadline = Date.now() + 10_000;
+        while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        httpServer.closeAllConnections();
+        for (const client of wsServer.clients as Set<WebSocket>) client.terminate();
+        await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+        await closed;
+        await store.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+interface EnvelopedRoot {
+  execute: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
+  subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>;
+}
+
+function tooLarge(res: ServerResponse, max: number): void {
+  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ errors: [{ message: `request body larger than ${max} bytes`, extensions: { code: 'VALIDATION' } }] }));
+}

@@ -1,0 +1,98 @@
+/**
+ * Server configuration from the environment, checked at start: each bad value gets a
+ * message that names the variable and what it accepts.
+ */
+import { z } from 'zod';
+
+const int = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max} (got "${v}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const EnvSchema = z.object({
+  PORT: int('PORT', 0, 65535, 4000),
+  HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
+  TASKWIRE_DB: z.string().optional().transform((v) => v || './data/taskwire.db'),
+  TASKWIRE_SYNC: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const s = (v || 'normal').toLowerCase();
+      if (s !== 'normal' && s !== 'full') {
+        ctx.addIssue({ code: 'custom', message: `TASKWIRE_SYNC must be "normal" or "full" (got "${v}")` });
+        return z.NEVER;
+      }
+      return s as 'normal' | 'full';
+    }),
+  TASKWIRE_LEASE_SECONDS: int('TASKWIRE_LEASE_SECONDS', 1, 86_400, 30),
+  TASKWIRE_SWEEP_INTERVAL_MS: int('TASKWIRE_SWEEP_INTERVAL_MS', 50, 600_000, 1000),
+  TASKWIRE_STALE_WORKER_SECONDS: int('TASKWIRE_STALE_WORKER_SECONDS', 1, 86_400, 60),
+  TASKWIRE_MAX_WAIT_SECONDS: int('TASKWIRE_MAX_WAIT_SECONDS', 0, 3600, 60),
+  TASKWIRE_MAX_PAYLOAD_BYTES: int('TASKWIRE_MAX_PAYLOAD_BYTES', 1024, 64 * 1024 * 1024, 256 * 1024),
+  TASKWIRE_MAX_BODY_BYTES: int('TASKWIRE_MAX_BODY_BYTES', 1024, 512 * 1024 * 1024, 8 * 1024 * 1024),
+  TASKWIRE_SUBSCRIPTION_BUFFER: int('TASKWIRE_SUBSCRIPTION_BUFFER', 1, 1_000_000, 1000),
+});
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dbPath: string;
+  synchronous: 'normal' | 'full';
+  leaseSeconds: number;
+  sweepIntervalMs: number;
+  staleWorkerAfterMs: number;
+  maxWaitSeconds: number;
+  maxPayloadBytes: number;
+  maxBodyBytes: number;
+  subscriptionBuffer: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dbPath: e.TASKWIRE_DB,
+    synchronous: e.TASKWIRE_SYNC,
+    leaseSeconds: e.TASKWIRE_LEASE_SECONDS,
+    sweepIntervalMs: e.TASKWIRE_SWEEP_INTERVAL_MS,
+    staleWorkerAfterMs: e.TASKWIRE_STALE_WORKER_SECONDS * 1000,
+    maxWaitSeconds: e.TASKWIRE_MAX_WAIT_SECONDS,
+    maxPayloadBytes: e.TASKWIRE_MAX_PAYLOAD_BYTES,
+    maxBodyBytes: e.TASKWIRE_MAX_BODY_BYTES,
+    subscriptionBuffer: e.TASKWIRE_SUBSCRIPTION_BUFFER,
+  };
+}
+
+/** The settings table for the README; kept next to the schema it describes. */
+export const CONFIG_DOCS: [string, string, string][] = [
+  ['PORT', '4000', 'HTTP and WebSocket port'],
+  ['HOST', '127.0.0.1', 'address to bind'],
+  ['TASKWIRE_DB', './data/taskwire.db', 'database file (its folder is created); `:memory:` for throwaway runs'],
+  ['TASKWIRE_SYNC', 'normal', '`full` makes every commit survive power loss (slower)'],
+  ['TASKWIRE_LEASE_SECONDS', '30', 'default lease of a claim'],
+  ['TASKWIRE_SWEEP_INTERVAL_MS', '1000', 'how often expired leases, timeouts and stale workers are swept'],
+  ['TASKWIRE_STALE_WORKER_SECONDS', '60', 'a worker silent this long becomes STALE'],
+  ['TASKWIRE_MAX_WAIT_SECONDS', '60', 'longest long-poll of claimTasks(waitSeconds)'],
+  ['TASKWIRE_MAX_PAYLOAD_BYTES', '262144', "largest task payload or result"],
+  ['TASKWIRE_MAX_BODY_BYTES', '8388608', 'largest HTTP request body and WebSocket message'],
+  ['TASKWIRE_SUBSCRIPTION_BUFFER', '1000', 'events a slow subscriber may fall behind before it is closed'],
+];

@@ -1,0 +1,34 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import RelayPlugin from '@pothos/plugin-relay';
+import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
+import ValidationPlugin from '@pothos/plugin-validation';
+import { TaskwireError } from '../store/index.js';
+import type { Context } from './context.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DefaultFieldNullability: false;
+  Scalars: {
+    /** Milliseconds since the epoch inside; ISO-8601 UTC strings on the wire. */
+    DateTime: { Input: number; Output: number };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  plugins: [RelayPlugin, DataloaderPlugin, ValidationPlugin, SimpleObjectsPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesQueryOptions: false,
+  },
+  validation: {
+    validationError: (result) =>
+      new TaskwireError('VALIDATION', result.issues.map((i) => formatIssue(i)).join('; ')),
+  },
+});
+
+function formatIssue(issue: { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] }): string {
+  const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}

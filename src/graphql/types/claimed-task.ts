@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { ClaimedTask, LeaseState, Task } from '../../store/index.js';
+import { TaskwireError } from '../../store/index.js';
+import { builder } from '../builder.js';
+import { parseTaskId, taskGlobalId } from '../ids.js';
+import { ClaimStrategyEnum } from './enums.js';
+import { TaskRef } from './task.js';
+import { WorkerRef } from './worker.js';
+
+export const ClaimedTaskRef = builder.objectRef<ClaimedTask>('ClaimedTask').implement({
+  description: 'A claimed task and the lease token that every later call about it must present.',
+  fields: (t) => ({
+    task: t.field({ type: TaskRef, resolve: (c) => c.task }),
+    leaseToken: t.exposeString('leaseToken'),
+    leaseUntil: t.expose('leaseUntil', { type: 'DateTime' }),
+  }),
+});
+
+const LeaseStateRef = builder.objectRef<LeaseState>('LeaseState').implement({
+  fields: (t) => ({
+    taskId: t.id({ resolve: (l) => taskGlobalId(l.taskId) }),
+    leaseUntil: t.expose('leaseUntil', { type: 'DateTime', nullable: true }),
+    cancelRequested: t.exposeBoolean('cancelRequested'),
+    lost: t.exposeBoolean('lost'),
+  }),
+});
+
+const HeartbeatPayload = builder.objectRef<{ worker: import('../../store/index.js').Worker; leases: LeaseState[] }>(
+  'HeartbeatPayload',
+).implement({
+  fields: (t) => ({
+    worker: t.field({ type: WorkerRef, resolve: (p) => p.worker }),
+    leases: t.field({ type: [LeaseStateRef], resolve: (p) => p.leases }),
+  }),
+});
+
+const ClaimTasksInput = builder.inputType('ClaimTasksInput', {
+  fields: (t) => ({
+    workerId: t.string({ required: true }),
+    queue: t.string({ description: 'Default "default".' }),
+    types: t.stringList({ description: 'Only these task types.' }),
+    capabilities: t.field({ type: 'JSON', description: "Matched against each task's compatibility (region, formats)." }),
+    limit: t.int({ description: 'Default 1.' }),
+    leaseSeconds: t.int({ description: 'Default 30.' }),
+    strategy: t.field({ type: ClaimStrategyEnum, description: 'Default PRIORITY.' }),
+    waitSeconds: t.int({
+      description: 'Long-poll: hold the request until work arrives or this passes.',
+      validate: z.number().int().min(0),
+    }),
+  }),
+});
+
+const LeaseInput = builder.inputType('LeaseInput', {
+  fields: (t) => ({ taskId: t.id({ required: true }), leaseToken: t.string({ required: true }) }),
+});
+const HeartbeatInput = builder.inputType('HeartbeatInput', {
+  fields: (t) => ({
+    workerId: t.string({ required: true }),
+    leases: t.field({ type: [LeaseInput] }),
+    extendSeconds: t.int(),
+    capabilities: t.field({ type: 'JSON' }),
+  }),
+});
+const CompleteTaskInput = builder.inputType('CompleteTaskInput', {
+  fields: (t) => ({
+    taskId: t.id({ required: true }),
+    leaseToken: t.string({ required: true }),
+    result: t.field({ type: 'JSON' }),
+  }),
+});
+const FailTaskInput = builder.inputType('FailTaskInput', {
+  fields: (t) => ({
+    taskId: t.id({ required: true }),
+    leaseToken: t.string({ required: true }),
+    error: t.string({ required: true }),
+    retryable: t.boolean({ description: 'Default true; false sends the task straight to FAILED.' }),
+    retryAfterSeconds: t.int({ description: 'Overrides the backoff for this retry.' }),
+  }),
+});
+const ReportProgressInput = builder.inputType('ReportProgressInput', {
+  fields: (t) => ({
+    taskId: t.id({ required: true }),
+    leaseToken: t.string({ required: true }),
+    progress: t.float({ required: true }),
+    message: t.string(),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  claimTasks: t.field({
+    type: [ClaimedTaskRef],
+    args: { input: t.arg({ type: ClaimTasksInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { waitSeconds, ...claim } = input;
+      const deadline = Date.now() + Math.min(waitSeconds ?? 0, ctx.limits.maxWaitSeconds) * 1000;
+      const queue = claim.queue ?? 'default';
+      for (;;) {
+        const claimed = await ctx.store.claim(claim);
+        if (claimed.length > 0) return claimed;
+        const left = deadline - Date.now();
+        if (left <= 0) return claimed;
+        if ((await ctx.waiters.wait(queue, left)) === 'closed') return [];
+      }
+    },
+  }),
+  heartbeat: t.field({
+    type: HeartbeatPayload,
+    args: { input: t.arg({ type: HeartbeatInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.store.heartbeat({
+        ...input,
+        leases: input.leases?.map((l) => ({ taskId: parseTaskId(l.taskId, 'taskId'), leaseToken: l.leaseToken })),
+      }),
+  }),
+  reportProgress: t.field({
+    type: TaskRef,
+    args: { input: t.arg({ type: ReportProgressInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.store.reportProgress({ ...input, taskId: parseTaskId(input.taskId, 'taskId') }),
+  }),
+  completeTask: t.field({
+    type: TaskRef,
+    args: { input: t.arg({ type: CompleteTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.store.complete({ ...input, taskId: parseTaskId(input.taskId, 'taskId') }),
+  }),
+  completeTasks: t.field({
+    type: [TaskRef],
+    description: 'Acknowledges many tasks in one transaction: all or none.',
+    args: { inputs: t.arg({ type: [CompleteTaskInput], required: true }) },
+    resolve: (_root, { inputs }, ctx): Promise<Task[]> => {
+      if (inputs.length > 1000) throw new TaskwireError('VALIDATION', 'completeTasks takes at most 1000 inputs', { field: 'inputs' });
+      return ctx.store.completeMany(inputs.map((i) => ({ ...i, taskId: parseTaskId(i.taskId, 'taskId') })));
+    },
+  }),
+  failTask: t.field({
+    type: TaskRef,
+    args: { input: t.arg({ type: FailTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.store.fail({ ...input, taskId: parseTaskId(input.taskId, 'taskId') }),
+  }),
+}));

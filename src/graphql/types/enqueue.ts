@@ -1,0 +1,63 @@
+import type { EnqueueInput } from '../../store/index.js';
+import { TaskwireError } from '../../store/index.js';
+import { builder } from '../builder.js';
+import { parseTaskId } from '../ids.js';
+import { TaskRef } from './task.js';
+
+/** Most tasks one enqueueTasks call may carry. */
+export const MAX_BATCH = 1000;
+
+export const EnqueueTaskInputRef = builder.inputType('EnqueueTaskInput', {
+  fields: (t) => ({
+    type: t.string({ required: true }),
+    payload: t.field({ type: 'JSON', required: true }),
+    queue: t.string({ description: 'Default "default".' }),
+    priority: t.int({ description: 'Default 100; lower runs first.' }),
+    compatibility: t.field({ type: 'JSON', description: 'Default {}.' }),
+    runAfter: t.field({ type: 'DateTime', description: 'Default now.' }),
+    delaySeconds: t.int(),
+    maxAttempts: t.int({ description: 'Default 5.' }),
+    timeoutSeconds: t.int(),
+    idempotencyKey: t.string({ description: 'The same key again returns the existing task, with created = false.' }),
+    correlationId: t.string(),
+    dependsOn: t.idList({ description: 'The task stays BLOCKED until all of these SUCCEEDED.' }),
+  }),
+});
+
+type EnqueueArgs = typeof EnqueueTaskInputRef.$inferInput;
+
+function toEnqueueInput(input: EnqueueArgs): EnqueueInput {
+  return {
+    ...input,
+    payload: input.payload,
+    dependsOn: input.dependsOn?.map((id) => parseTaskId(id, 'dependsOn')) ?? null,
+  };
+}
+
+const EnqueueTaskPayload = builder.simpleObject('EnqueueTaskPayload', {
+  fields: (t) => ({
+    created: t.boolean({ description: 'False when the idempotency key matched an existing task.' }),
+  }),
+});
+builder.objectField(EnqueueTaskPayload, 'task', (t) =>
+  t.field({ type: TaskRef, resolve: (p) => (p as unknown as { task: import('../../store/index.js').Task }).task }),
+);
+
+builder.mutationFields((t) => ({
+  enqueueTask: t.field({
+    type: EnqueueTaskPayload,
+    args: { input: t.arg({ type: EnqueueTaskInputRef, required: true }) },
+    resolve: (_root, args, ctx) => ctx.store.enqueue(toEnqueueInput(args.input)),
+  }),
+  enqueueTasks: t.field({
+    type: [EnqueueTaskPayload],
+    description: 'Enqueues every input in one transaction: all or none.',
+    args: { inputs: t.arg({ type: [EnqueueTaskInputRef], required: true }) },
+    resolve: (_root, args, ctx) => {
+      if (args.inputs.length > MAX_BATCH) {
+        throw new TaskwireError('VALIDATION', `enqueueTasks takes at most ${MAX_BATCH} inputs`, { field: 'inputs' });
+      }
+      return ctx.store.enqueueMany(args.inputs.map(toEnqueueInput));
+    },
+  }),
+}));

@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import type { Task } from '../../store/index.js';
+import { TaskwireError } from '../../store/index.js';
+import { builder } from '../builder.js';
+import { parseTaskId } from '../ids.js';
+import { OrderDirection, TaskStatusEnum } from './enums.js';
+import { TASK_EVENT_KINDS, liveEvents } from '../subscriptions.js';
+
+const positiveId = (id: string) => {
+  const n = Number(id);
+  if (!Number.isSafeInteger(n) || n < 1) throw new TaskwireError('VALIDATION', 'not a task id');
+  return n;
+};
+
+export const TaskRef = builder.loadableNode('Task', {
+  description: 'One unit of work: a type, a JSON payload, and where it stands.',
+  id: { resolve: (t: Task) => t.id, parse: positiveId },
+  // No cache: a subscription keeps its context for its whole life, and every event must
+  // read fresh state. Loads are still batched within a tick.
+  loaderOptions: { cache: false },
+  load: async (ids: number[], ctx) => {
+    const tasks = await ctx.store.getTasks(ids);
+    return tasks.map((t, i) => t ?? new TaskwireError('NOT_FOUND', `task ${ids[i]} does not exist`));
+  },
+  fields: (t) => ({
+    queue: t.exposeString('queue'),
+    type: t.exposeString('type'),
+    priority: t.exposeInt('priority', { description: 'Lower numbers run first; the default is 100.' }),
+    payload: t.expose('payload', { type: 'JSON' }),
+    compatibility: t.expose('compatibility', {
+      type: 'JSON',
+      description: 'Worker-matching requirements, e.g. {"region": "eu-west"}.',
+    }),
+    region: t.exposeString('region', { nullable: true, description: 'compatibility.region (a generated, indexed column).' }),
+    format: t.exposeString('format', { nullable: true, description: 'payload.format (a generated, indexed column).' }),
+    status: t.expose('status', { type: TaskStatusEnum }),
+    attempts: t.exposeInt('attempts'),
+    maxAttempts: t.exposeInt('maxAttempts'),
+    runAfter: t.expose('runAfter', { type: 'DateTime' }),
+    leaseUntil: t.expose('leaseUntil', { type: 'DateTime', nullable: true }),
+    progress: t.exposeFloat('progress', { nullable: true, description: '0..1, reported by the worker.' }),
+    progressMessage: t.exposeString('progressMessage', { nullable: true }),
+    result: t.expose('result', { type: 'JSON', nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    cancelRequested: t.exposeBoolean('cancelRequested'),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+    correlationId: t.exposeString('correlationId', { nullable: true }),
+    timeoutSeconds: t.exposeInt('timeoutSeconds', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+async function loadTaskLists(ctx: { store: { getTasks(ids: readonly number[]): Promise<(Task | null)[]> } }, lists: number[][]) {
+  const all = [...new Set(lists.flat())];
+  const tasks = all.length ? await ctx.store.getTasks(all) : [];
+  const byId = new Map(all.map((id, i) => [id, tasks[i]]));
+  return lists.map((ids) => ids.map((id) => byId.get(id)).filter((t): t is Task => !!t));
+}
+
+builder.objectFields(TaskRef, (t) => ({
+    dependsOn: t.loadableList({
+      type: TaskRef,
+      description: 'The tasks this one waits for.',
+      loaderOptions: { cache: false },
+      load: (ids: number[], ctx) => ctx.store.dependencyIds(ids).then((lists) => loadTaskLists(ctx, lists)),
+      resolve: (task) => task.id,
+    }),
+    dependents: t.loadableList({
+      type: TaskRef,
+      description: 'The tasks that wait for this one.',
+      loaderOptions: { cache: false },
+      load: (ids: number[], ctx) => ctx.store.dependentIds(ids).then((lists) => loadTaskLists(ctx, lists)),
+      resolve: (task) => task.id,
+    }),
+}));
+
+export const TaskConnection = builder.connectionObject(
+  { type: TaskRef, name: 'TaskConnection' },
+  { name: 'TaskEdge' },
+);
+builder.objectField(TaskConnection, 'totalCount', (t) =>
+  t.int({
+    description: 'How many tasks match the filter (counted only when asked for).',
+    resolve: (conn, _args, ctx) => ctx.store.countTasks((conn as unknown as { filter: never }).filter),
+  }),
+);
+
+export const TaskFilterInput = builder.inputType('TaskFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [TaskStatusEnum] }),
+    queue: t.string(),
+    type: t.stringList(),
+    region: t.stringList({ description: 'Served by the index on the generated region column.' }),
+    format: t.stringList({ description: 'Served by the index on the generated format column.' }),
+    correlationId: t.string(),
+    idempotencyKey: t.string(),
+    createdAfter: t.field({ type: 'DateTime' }),
+    createdBefore: t.field({ type: 'DateTime' }),
+  }),
+});
+
+export const TaskOrderField = builder.enumType('TaskOrderField', { values: ['CREATED_AT', 'PRIORITY', 'UPDATED_AT'] as const });
+export const TaskOrderInput = builder.inputType('TaskOrder', {
+  fields: (t) => ({
+    field: t.field({ type: TaskOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, required: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  task: t.field({
+    type: TaskRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.store.getTask(parseTaskId(args.id)),
+  }),
+  tasks: t.field({
+    type: TaskConnection,
+    description: 'Tasks, newest first unless orderBy says otherwise; keyset-paginated.',
+    args: {
+      filter: t.arg({ type: TaskFilterInput }),
+      orderBy: t.arg({ type: TaskOrderInput }),
+      first: t.arg.int({ validate: z.number().int().min(0).max(500) }),
+      after: t.arg.string(),
+    },
+    resolve: async (_root, args, ctx) => {
+      const page = await ctx.store.listTasks({
+        filter: args.filter,
+        orderBy: args.orderBy,
+        first: args.first,
+        after: args.after,
+      });
+      const edges = page.items;
+      return {
+        filter: args.filter,
+        edges,
+        pageInfo: {
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: !!args.after,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges[edges.length - 1]?.cursor ?? null,
+        },
+      };
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  cancelTask: t.field({
+    type: TaskRef,
+    description: 'QUEUED or BLOCKED: CANCELLED at once. RUNNING: cancelRequested, CANCELLED when its worker stops.',
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) => ctx.store.cancel(parseTaskId(args.id), args.reason),
+  }),
+  retryTask: t.field({
+    type: TaskRef,
+    description: 'FAILED or CANCELLED back to QUEUED, attempts reset.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.store.retry(parseTaskId(args.id)),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  taskUpdated: t.field({
+    type: TaskRef,
+    description: 'The task now, then again after every change (progress included).',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async function* (_root, args, ctx) {
+      const id = parseTaskId(args.id);
+      const live = liveEvents(ctx, (e) => e.taskId === id && TASK_EVENT_KINDS.has(e.kind));
+      const first = await ctx.store.getTask(id);
+      if (!first) {
+        await live.return(undefined);
+        throw new TaskwireError('NOT_FOUND', `task ${id} does not exist`);
+      }
+      yield first;
+      let lastUpdate = first.updatedAt;
+      let lastStatus = first.status;
+      for await (const _e of live) {
+        const task = await ctx.store.getTask(id);
+        if (!task) return;
+        // Several events may be folded into one read; skip reads that show nothing new.
+        if (task.updatedAt === lastUpdate && task.status === lastStatus) continue;
+        lastUpdate = task.updatedAt;
+        lastStatus = task.status;
+        yield task;
+      }
+    },
+    resolve: (task: Task) => task,
+  }),
+}));

@@ -1,0 +1,35 @@
+/** Starts the server from the environment and stops it gracefully on SIGTERM / SIGINT. */
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { TaskwireError } from './store/index.js';
+
+export async function serve(env: Record<string, string | undefined> = process.env): Promise<void> {
+  let app;
+  try {
+    app = buildApp(loadConfig(env));
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof TaskwireError) {
+      console.error(`taskwire: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const { url } = await app.start();
+  console.log(`taskwire: serving ${app.store.info.path}`);
+  console.log(`taskwire: GraphQL and GraphiQL at ${url} (WebSocket subscriptions on the same path)`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`taskwire: ${signal} received, shutting down`);
+    app.stop().then(
+      () => process.exit(0),
+      (e) => {
+        console.error(`taskwire: shutdown failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
