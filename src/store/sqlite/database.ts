@@ -14,6 +14,8 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
   /** Run PRAGMA quick_check on an existing file before using it (default true). */
   quickCheck?: boolean;
+  /** Called with every SQL statement run (tests count statements with it). */
+  trace?: (sql: string) => void;
 }
 
 export interface OpenedDatabase {
@@ -109,7 +111,7 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   const existed = !isMemory && existsSync(path) && statSync(path).size > 0;
   let db: SqliteDatabase;
   try {
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000, verbose: options.trace as never });
   } catch (e) {
     throw new TaskwireError('SCHEMA', `cannot open ${path}: ${(e as Error).message}`);
   }

@@ -80,6 +80,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
   busyTimeoutMs?: number;
   quickCheck?: boolean;
+  /** Called with every SQL statement run (tests count statements with it). */
+  trace?: (sql: string) => void;
   /** Injected clock (ms since epoch). */
   now?: () => number;
   /** Injected randomness in [0, 1): backoff jitter and WEIGHTED_RANDOM. */
