@@ -204,8 +204,10 @@ export function buildApp(options: AppOptions = {}): App {
     wsServer,
   );
 
+  // One tick for the timed work: expired leases, timeouts, stale workers, due schedules.
   const sweeper = setInterval(() => {
     store.sweep().catch((e) => log(`sweep failed: ${(e as Error).message}`));
+    store.fireDueSchedules().catch((e) => log(`scheduler failed: ${(e as Error).message}`));
   }, config.sweepIntervalMs);
   sweeper.unref();
 

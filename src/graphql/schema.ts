@@ -10,6 +10,7 @@ import './types/claimed-task.js';
 import './types/task-event.js';
 import './types/queue-stats.js';
 import './types/concurrency-limit.js';
+import './types/schedule.js';
 
 builder.queryType({});
 builder.mutationType({});

@@ -261,6 +261,44 @@ export interface ConcurrencyLimit {
   limit: number | null;
 }
 
+export interface TaskTemplate {
+  type: string;
+  payload: unknown;
+  queue?: string | null;
+  priority?: number | null;
+  compatibility?: unknown;
+  maxAttempts?: number | null;
+  timeoutSeconds?: number | null;
+}
+
+export interface UpsertScheduleInput {
+  name: string;
+  /** Exactly one of cron and intervalSeconds. */
+  cron?: string | null;
+  intervalSeconds?: number | null;
+  /** IANA name; default UTC. */
+  timezone?: string | null;
+  enabled?: boolean | null;
+  task: TaskTemplate;
+}
+
+export interface Schedule {
+  name: string;
+  cron: string | null;
+  intervalSeconds: number | null;
+  timezone: string;
+  enabled: boolean;
+  task: Required<TaskTemplate>;
+  nextRunAt: number | null;
+  lastRunAt: number | null;
+  lastTaskId: number | null;
+}
+
+export interface FireResult {
+  /** Tasks enqueued by this call. */
+  fired: { schedule: string; taskId: number; fireAt: number; missed: number }[];
+}
+
 export interface DatabaseInfo {
   path: string;
   schemaVersion: number;
@@ -306,6 +344,17 @@ export interface TaskStore {
   /** RUNNING tasks held by each given worker. */
   tasksLockedBy(workerIds: readonly string[]): Promise<Task[][]>;
   stats(queue?: string | null): Promise<QueueStats>;
+
+  upsertSchedule(input: UpsertScheduleInput): Promise<Schedule>;
+  setScheduleEnabled(name: string, enabled: boolean): Promise<Schedule>;
+  deleteSchedule(name: string): Promise<boolean>;
+  listSchedules(): Promise<Schedule[]>;
+  /**
+   * Enqueues one task for every schedule that is due, exactly once per fire (an
+   * idempotency key per schedule and fire time), and moves each to its next fire. A
+   * schedule that missed several fires (downtime) runs once and says so in the log.
+   */
+  fireDueSchedules(): Promise<FireResult>;
 
   setConcurrencyLimit(limit: ConcurrencyLimit): Promise<ConcurrencyLimit>;
   listConcurrencyLimits(): Promise<ConcurrencyLimit[]>;

@@ -1,4 +1,5 @@
 import { sql as initial } from './001_initial.js';
+import { sql as schedules } from './002_schedules.js';
 
 export interface Migration {
   version: number;
@@ -7,6 +8,9 @@ export interface Migration {
 }
 
 /** Numbered, append-only. Never edit a released migration: add the next one. */
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'schedules', sql: schedules },
+];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,0 +1,48 @@
+/**
+ * Recurring schedules, the adapter-neutral part: checking a cron expression or an
+ * interval, and computing fire times. Cron parsing is croner's, with IANA time zones, so
+ * daylight-saving changes follow Vixie cron as croner documents it: a fixed-time job
+ * (e.g. "30 2 * * *") whose local time falls in the spring-forward gap runs at the first
+ * valid time after it, and runs once when the time repeats in autumn.
+ */
+import { Cron } from 'croner';
+import { validation } from './errors.js';
+
+export interface ScheduleTiming {
+  cron: string | null;
+  intervalSeconds: number | null;
+  timezone: string;
+}
+
+export function checkTimezone(timezone: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw validation(`timezone "${timezone}" is not an IANA time zone name (e.g. Europe/Berlin)`, 'timezone');
+  }
+  return timezone;
+}
+
+export function checkCron(cron: string, timezone: string): Cron {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length < 5 || fields.length > 6) {
+    throw validation(`cron "${cron}" must have 5 fields (minute hour day month weekday) or 6 (with seconds first)`, 'cron');
+  }
+  try {
+    return new Cron(cron, { timezone, paused: true });
+  } catch (e) {
+    throw validation(`cron "${cron}" is not valid: ${(e as Error).message}`, 'cron');
+  }
+}
+
+/** The first fire strictly after `after` (ms), or null if the expression never fires again. */
+export function nextFire(timing: ScheduleTiming, after: number, anchor: number): number | null {
+  if (timing.intervalSeconds !== null) {
+    const step = timing.intervalSeconds * 1000;
+    // Interval fires sit on a fixed grid from the anchor, so restarts do not drift them.
+    const k = Math.floor((after - anchor) / step) + 1;
+    return anchor + Math.max(1, k) * step;
+  }
+  const next = checkCron(timing.cron!, timing.timezone).nextRun(new Date(after));
+  return next ? next.getTime() : null;
+}
