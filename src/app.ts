@@ -13,6 +13,7 @@ import type { ServerConfig } from './config.js';
 import { EventBus } from './events/bus.js';
 import { ClaimWaiters } from './events/claim-waiters.js';
 import type { Context } from './graphql/context.js';
+import { handleJsonPost, isPlainJsonPost } from './graphql/http.js';
 import { schema } from './graphql/schema.js';
 import { SqliteTaskStore, TaskwireError, type TaskStore } from './store/index.js';
 
@@ -172,6 +173,14 @@ export function buildApp(options: AppOptions = {}): App {
     }
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
+    if (path === '/graphql' && isPlainJsonPost(req)) {
+      handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, maskError }).catch((e) => {
+        log(`request failed: ${(e as Error).stack ?? String(e)}`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+      });
+      return;
+    }
     void yoga(req, res);
   });
 
