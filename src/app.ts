@@ -75,10 +75,23 @@ function expectedError(error: unknown): TaskwireError | null {
   return null;
 }
 
+/** Whether graphql-js made this error from the request itself: no foreign error behind it. */
+function isRequestError(error: GraphQLError): boolean {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5; depth++) {
+    const next = (e as GraphQLError).originalError;
+    if (!next) return e instanceof GraphQLError;
+    if (!(next instanceof GraphQLError)) return false;
+    e = next;
+  }
+  return false;
+}
+
 /**
  * Expected errors keep their message and code; anything else is masked (its details
  * are logged, never sent). Errors that graphql-js produced from the request itself
- * (syntax, unknown fields, bad variables) are the client's to see and get VALIDATION.
+ * (syntax, unknown fields, variables of the wrong type) are the client's to see, as
+ * VALIDATION.
  */
 export function maskError(error: unknown, message: string): Error {
   const expected = expectedError(error);
@@ -90,13 +103,14 @@ export function maskError(error: unknown, message: string): Error {
       extensions: { code: expected.code, ...(expected.details ?? {}) },
     });
   }
-  if (gqlError && !gqlError.originalError) {
-    return gqlError.extensions?.code ? gqlError : new GraphQLError(gqlError.message, {
+  if (gqlError && isRequestError(gqlError)) {
+    const { http: _http, ...extensions } = gqlError.extensions ?? {};
+    return new GraphQLError(gqlError.message, {
       nodes: gqlError.nodes,
       source: gqlError.source,
       positions: gqlError.positions,
       path: gqlError.path,
-      extensions: { ...gqlError.extensions, code: 'VALIDATION' },
+      extensions: { ...extensions, code: 'VALIDATION' },
     });
   }
   return new GraphQLError(message, { path: gqlError?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
