@@ -11,8 +11,10 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from './config.js';
 import { EventBus } from './events/bus.js';
+import { serveDashboard } from './dashboard/serve.js';
 import { ClaimWaiters } from './events/claim-waiters.js';
-import type { Context } from './graphql/context.js';
+import { principalFor } from './graphql/auth.js';
+import type { Context, Principal } from './graphql/context.js';
 import { handleJsonPost, isPlainJsonPost } from './graphql/http.js';
 import { schema } from './graphql/schema.js';
 import { SqliteTaskStore, TaskwireError, type TaskStore } from './store/index.js';
@@ -49,6 +51,7 @@ const DEFAULTS: ServerConfig = {
   maxPayloadBytes: 256 * 1024,
   maxBodyBytes: 8 * 1024 * 1024,
   subscriptionBuffer: 1000,
+  maxSubscriptionsPerConnection: 100,
 };
 
 const EXPECTED_CODES = new Set([
@@ -141,7 +144,13 @@ export function buildApp(options: AppOptions = {}): App {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    context: () => ({ store, bus, waiters, limits }),
+    // WebSocket operations arrive with the principal checked at connection init; HTTP and
+    // SSE requests carry their token in the Authorization header.
+    context: async (initial) => {
+      const given = (initial as { principal?: Principal }).principal;
+      const principal = given ?? (await principalFor(store, authorizationHeader(initial)));
+      return { store, bus, waiters, limits, principal };
+    },
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
     // The body limit is enforced in front of yoga (below), which is much cheaper than
     // yoga's own stream-based limit.
@@ -172,6 +181,7 @@ export function buildApp(options: AppOptions = {}): App {
     }
     const path = req.url?.split('?')[0];
     if (path === '/health' && req.method === 'GET') return handleHealth(res);
+    if (serveDashboard(req, res)) return;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > config.maxBodyBytes) return tooLarge(res, config.maxBodyBytes);
     // Chunked bodies carry no length up front: count bytes as they arrive.
@@ -199,12 +209,48 @@ export function buildApp(options: AppOptions = {}): App {
   });
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
-  useServer(
+  useServer<Record<string, unknown>, WsExtra>(
     {
+      connectionInitWaitTimeout: 10_000,
+      // A bad or missing token (when tokens exist) closes the socket with 4403 Forbidden.
+      onConnect: async (ctx) => {
+        try {
+          ctx.extra.principal = await principalFor(
+            store,
+            ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.extra.request.headers.authorization,
+          );
+          ctx.extra.active = new Set();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.active?.delete(id);
+      },
+      onError: (ctx, id) => {
+        ctx.extra.active?.delete(id);
+      },
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+      onSubscribe: async (ctx, id, payload) => {
+        const active = (ctx.extra.active ??= new Set());
+        if (active.size >= config.maxSubscriptionsPerConnection) {
+          return [
+            maskError(
+              new TaskwireError('VALIDATION', `at most ${config.maxSubscriptionsPerConnection} operations at once on one connection`),
+              '',
+            ) as GraphQLError,
+          ];
+        }
+        active.add(id);
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          principal: ctx.extra.principal,
+        });
         let document;
         try {
           document = enveloped.parse(payload.query);
@@ -272,6 +318,19 @@ export function buildApp(options: AppOptions = {}): App {
       return stopped;
     },
   };
+}
+
+interface WsExtra extends Record<PropertyKey, unknown> {
+  socket: WebSocket;
+  request: IncomingMessage;
+  principal?: Principal;
+  /** Ids of this connection's operations in flight, for the per-connection cap. */
+  active?: Set<string>;
+}
+
+function authorizationHeader(initial: unknown): string | undefined {
+  const { req, request } = initial as { req?: IncomingMessage; request?: Request };
+  return req?.headers.authorization ?? request?.headers.get('authorization') ?? undefined;
 }
 
 interface EnvelopedRoot {

@@ -40,6 +40,7 @@ const EnvSchema = z.object({
   TASKWIRE_MAX_PAYLOAD_BYTES: int('TASKWIRE_MAX_PAYLOAD_BYTES', 1024, 64 * 1024 * 1024, 256 * 1024),
   TASKWIRE_MAX_BODY_BYTES: int('TASKWIRE_MAX_BODY_BYTES', 1024, 512 * 1024 * 1024, 8 * 1024 * 1024),
   TASKWIRE_SUBSCRIPTION_BUFFER: int('TASKWIRE_SUBSCRIPTION_BUFFER', 1, 1_000_000, 1000),
+  TASKWIRE_MAX_SUBSCRIPTIONS: int('TASKWIRE_MAX_SUBSCRIPTIONS', 1, 100_000, 100),
 });
 
 export interface ServerConfig {
@@ -54,6 +55,7 @@ export interface ServerConfig {
   maxPayloadBytes: number;
   maxBodyBytes: number;
   subscriptionBuffer: number;
+  maxSubscriptionsPerConnection: number;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +81,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadBytes: e.TASKWIRE_MAX_PAYLOAD_BYTES,
     maxBodyBytes: e.TASKWIRE_MAX_BODY_BYTES,
     subscriptionBuffer: e.TASKWIRE_SUBSCRIPTION_BUFFER,
+    maxSubscriptionsPerConnection: e.TASKWIRE_MAX_SUBSCRIPTIONS,
   };
 }
 
@@ -95,4 +98,5 @@ export const CONFIG_DOCS: [string, string, string][] = [
   ['TASKWIRE_MAX_PAYLOAD_BYTES', '262144', "largest task payload or result"],
   ['TASKWIRE_MAX_BODY_BYTES', '8388608', 'largest HTTP request body and WebSocket message'],
   ['TASKWIRE_SUBSCRIPTION_BUFFER', '1000', 'events a slow subscriber may fall behind before it is closed'],
+  ['TASKWIRE_MAX_SUBSCRIPTIONS', '100', 'operations one WebSocket connection may run at once'],
 ];

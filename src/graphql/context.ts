@@ -1,6 +1,16 @@
 import type { EventBus } from '../events/bus.js';
 import type { ClaimWaiters } from '../events/claim-waiters.js';
-import type { TaskStore } from '../store/index.js';
+import type { Role, TaskStore } from '../store/index.js';
+
+/** Who is calling. With no tokens configured, everyone is an open admin. */
+export interface Principal {
+  role: Role;
+  tokenId: string | null;
+  /** For worker tokens: the only worker id the caller may act as. */
+  workerId: string | null;
+  name: string;
+  open: boolean;
+}
 
 /** What every resolver gets. Resolvers talk to the engine (`store`) and read the bus. */
 export interface Context {
@@ -8,6 +18,7 @@ export interface Context {
   bus: EventBus;
   waiters: ClaimWaiters;
   limits: ApiLimits;
+  principal: Principal;
 }
 
 export interface ApiLimits {

@@ -108,7 +108,14 @@ export async function handleJsonPost(
       contentType,
     );
   }
-  const contextValue = await enveloped.contextFactory();
+  let contextValue;
+  try {
+    contextValue = await enveloped.contextFactory();
+  } catch (e) {
+    const masked = mask([e]);
+    const code = (masked[0] as GraphQLError).extensions?.code;
+    return send(res, code === 'UNAUTHENTICATED' ? 401 : 500, { errors: masked }, contentType);
+  }
   const result = (await enveloped.execute({
     schema: enveloped.schema,
     document,

@@ -12,8 +12,11 @@ import './types/queue-stats.js';
 import './types/concurrency-limit.js';
 import './types/schedule.js';
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+// Every field is guarded. Reads and subscriptions: any authenticated caller. Mutations:
+// admin only, unless a field says otherwise (skipTypeScopes), so a new mutation that
+// forgets its scopes is closed, not open.
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { admin: true } });
+builder.subscriptionType({ authScopes: { viewer: true } });
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -5,4 +5,5 @@
 export * from './types.js';
 export * from './errors.js';
 export { SqliteTaskStore, openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
+export { mapSqliteError } from './sqlite/errors.js';
 export { LATEST_SCHEMA_VERSION } from './sqlite/migrations/index.js';

@@ -68,6 +68,7 @@ export interface Task {
   idempotencyKey: string | null;
   correlationId: string | null;
   timeoutSeconds: number | null;
+  createdBy: string | null;
   createdAt: number;
   updatedAt: number;
   startedAt: number | null;
@@ -118,6 +119,8 @@ export interface EnqueueInput {
   idempotencyKey?: string | null;
   correlationId?: string | null;
   dependsOn?: readonly number[] | null;
+  /** Id of the API token that enqueued it (set by the API layer, not by clients). */
+  createdBy?: string | null;
 }
 
 export interface EnqueueResult {
@@ -144,6 +147,8 @@ export interface ClaimedTask {
 export interface LeaseRef {
   taskId: number;
   leaseToken: string;
+  /** When set, the lease must also be held by this worker (a worker token's bound id). */
+  holder?: string | null;
 }
 
 export interface HeartbeatInput {
@@ -186,6 +191,7 @@ export interface AppendLogInput {
   message: string;
   details?: unknown;
   leaseToken?: string | null;
+  holder?: string | null;
 }
 
 export interface TaskFilter {
@@ -299,6 +305,17 @@ export interface FireResult {
   fired: { schedule: string; taskId: number; fireAt: number; missed: number }[];
 }
 
+export type Role = 'admin' | 'producer' | 'worker' | 'viewer';
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  role: Role;
+  workerId: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 export interface DatabaseInfo {
   path: string;
   schemaVersion: number;
@@ -321,7 +338,8 @@ export interface TaskStore {
   complete(input: CompleteInput): Promise<Task>;
   completeMany(inputs: readonly CompleteInput[]): Promise<Task[]>;
   fail(input: FailInput): Promise<Task>;
-  cancel(id: number, reason?: string | null): Promise<Task>;
+  /** `onlyCreatedBy`: refuse (FORBIDDEN) unless the task was enqueued with this token id. */
+  cancel(id: number, reason?: string | null, onlyCreatedBy?: string | null): Promise<Task>;
   retry(id: number): Promise<Task>;
   appendLog(input: AppendLogInput): Promise<TaskLog>;
 
@@ -372,6 +390,15 @@ export interface TaskStore {
   checkpoint(): Promise<{ busy: number; log: number; checkpointed: number }>;
   backup(destination: string): Promise<{ totalPages: number }>;
   integrityCheck(): Promise<string[]>;
+
+  /** Creates a token; the returned secret is never stored and cannot be shown again. */
+  createToken(input: { name: string; role: Role; workerId?: string | null }): Promise<{ token: string; info: TokenInfo }>;
+  listTokens(): Promise<TokenInfo[]>;
+  revokeToken(id: string): Promise<TokenInfo>;
+  /** The live (not revoked) token this secret belongs to, or null. */
+  authenticate(token: string): Promise<TokenInfo | null>;
+  /** Whether any live token exists: with none, access control is off. */
+  hasActiveTokens(): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ClaimedTask, LeaseState, Task } from '../../store/index.js';
 import { TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
+import { checkWorkerId, leaseHolder } from '../auth.js';
 import { parseTaskId, taskGlobalId } from '../ids.js';
 import { ClaimStrategyEnum } from './enums.js';
 import { TaskRef } from './task.js';
@@ -88,9 +89,12 @@ const ReportProgressInput = builder.inputType('ReportProgressInput', {
 
 builder.mutationFields((t) => ({
   claimTasks: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
     type: [ClaimedTaskRef],
     args: { input: t.arg({ type: ClaimTasksInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      checkWorkerId(ctx, input.workerId);
       const { waitSeconds, ...claim } = input;
       const deadline = Date.now() + Math.min(waitSeconds ?? 0, ctx.limits.maxWaitSeconds) * 1000;
       const queue = claim.queue ?? 'default';
@@ -104,36 +108,48 @@ builder.mutationFields((t) => ({
     },
   }),
   heartbeat: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
     type: HeartbeatPayload,
     args: { input: t.arg({ type: HeartbeatInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.store.heartbeat({
+    resolve: (_root, { input }, ctx) => {
+      checkWorkerId(ctx, input.workerId);
+      return ctx.store.heartbeat({
         ...input,
         leases: input.leases?.map((l) => ({ taskId: parseTaskId(l.taskId, 'taskId'), leaseToken: l.leaseToken })),
-      }),
+      });
+    },
   }),
   reportProgress: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
     type: TaskRef,
     args: { input: t.arg({ type: ReportProgressInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.store.reportProgress({ ...input, taskId: parseTaskId(input.taskId, 'taskId') }),
+    resolve: (_root, { input }, ctx) => ctx.store.reportProgress({ ...input, taskId: parseTaskId(input.taskId, 'taskId'), holder: leaseHolder(ctx) }),
   }),
   completeTask: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
     type: TaskRef,
     args: { input: t.arg({ type: CompleteTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.store.complete({ ...input, taskId: parseTaskId(input.taskId, 'taskId') }),
+    resolve: (_root, { input }, ctx) => ctx.store.complete({ ...input, taskId: parseTaskId(input.taskId, 'taskId'), holder: leaseHolder(ctx) }),
   }),
   completeTasks: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
     type: [TaskRef],
     description: 'Acknowledges many tasks in one transaction: all or none.',
     args: { inputs: t.arg({ type: [CompleteTaskInput], required: true }) },
     resolve: (_root, { inputs }, ctx): Promise<Task[]> => {
       if (inputs.length > 1000) throw new TaskwireError('VALIDATION', 'completeTasks takes at most 1000 inputs', { field: 'inputs' });
-      return ctx.store.completeMany(inputs.map((i) => ({ ...i, taskId: parseTaskId(i.taskId, 'taskId') })));
+      return ctx.store.completeMany(inputs.map((i) => ({ ...i, taskId: parseTaskId(i.taskId, 'taskId'), holder: leaseHolder(ctx) })));
     },
   }),
   failTask: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
     type: TaskRef,
     args: { input: t.arg({ type: FailTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.store.fail({ ...input, taskId: parseTaskId(input.taskId, 'taskId') }),
+    resolve: (_root, { input }, ctx) => ctx.store.fail({ ...input, taskId: parseTaskId(input.taskId, 'taskId'), holder: leaseHolder(ctx) }),
   }),
 }));

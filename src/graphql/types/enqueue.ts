@@ -26,9 +26,10 @@ export const EnqueueTaskInputRef = builder.inputType('EnqueueTaskInput', {
 
 type EnqueueArgs = typeof EnqueueTaskInputRef.$inferInput;
 
-function toEnqueueInput(input: EnqueueArgs): EnqueueInput {
+function toEnqueueInput(input: EnqueueArgs, createdBy: string | null): EnqueueInput {
   return {
     ...input,
+    createdBy,
     payload: input.payload,
     dependsOn: input.dependsOn?.map((id) => parseTaskId(id, 'dependsOn')) ?? null,
   };
@@ -46,18 +47,22 @@ builder.objectField(EnqueueTaskPayload, 'task', (t) =>
 builder.mutationFields((t) => ({
   enqueueTask: t.field({
     type: EnqueueTaskPayload,
+    skipTypeScopes: true,
+    authScopes: { producer: true },
     args: { input: t.arg({ type: EnqueueTaskInputRef, required: true }) },
-    resolve: (_root, args, ctx) => ctx.store.enqueue(toEnqueueInput(args.input)),
+    resolve: (_root, args, ctx) => ctx.store.enqueue(toEnqueueInput(args.input, ctx.principal.tokenId)),
   }),
   enqueueTasks: t.field({
     type: [EnqueueTaskPayload],
     description: 'Enqueues every input in one transaction: all or none.',
+    skipTypeScopes: true,
+    authScopes: { producer: true },
     args: { inputs: t.arg({ type: [EnqueueTaskInputRef], required: true }) },
     resolve: (_root, args, ctx) => {
       if (args.inputs.length > MAX_BATCH) {
         throw new TaskwireError('VALIDATION', `enqueueTasks takes at most ${MAX_BATCH} inputs`, { field: 'inputs' });
       }
-      return ctx.store.enqueueMany(args.inputs.map(toEnqueueInput));
+      return ctx.store.enqueueMany(args.inputs.map((i) => toEnqueueInput(i, ctx.principal.tokenId)));
     },
   }),
 }));

@@ -3,6 +3,7 @@ import { TaskwireError } from '../../store/index.js';
 import { z } from 'zod';
 import { builder } from '../builder.js';
 import { LogLevelEnum } from './enums.js';
+import { leaseHolder } from '../auth.js';
 import { parseTaskId } from '../ids.js';
 import { liveEvents } from '../subscriptions.js';
 import { TaskRef } from './task.js';
@@ -87,8 +88,10 @@ const AppendTaskLogInput = builder.inputType('AppendTaskLogInput', {
 builder.mutationFields((t) => ({
   appendTaskLog: t.field({
     type: TaskLogRef,
+    skipTypeScopes: true,
+    authScopes: { worker: true },
     args: { input: t.arg({ type: AppendTaskLogInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.store.appendLog({ ...input, taskId: parseTaskId(input.taskId, 'taskId') }),
+    resolve: (_root, { input }, ctx) => ctx.store.appendLog({ ...input, taskId: parseTaskId(input.taskId, 'taskId'), holder: leaseHolder(ctx) }),
   }),
 }));
 

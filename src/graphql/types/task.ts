@@ -152,8 +152,12 @@ builder.mutationFields((t) => ({
   cancelTask: t.field({
     type: TaskRef,
     description: 'QUEUED or BLOCKED: CANCELLED at once. RUNNING: cancelRequested, CANCELLED when its worker stops.',
+    // Producers cancel only what they enqueued; admins cancel anything.
+    skipTypeScopes: true,
+    authScopes: { producer: true },
     args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
-    resolve: (_root, args, ctx) => ctx.store.cancel(parseTaskId(args.id), args.reason),
+    resolve: (_root, args, ctx) =>
+      ctx.store.cancel(parseTaskId(args.id), args.reason, ctx.principal.role === 'producer' ? ctx.principal.tokenId : null),
   }),
   retryTask: t.field({
     type: TaskRef,

@@ -39,12 +39,16 @@ function indexFor(order: Order, byType: boolean): string {
   return byType ? 'ix_tasks_claim_type_fifo' : 'ix_tasks_claim_fifo';
 }
 
+/** How a walk restricts priority: not at all, one level, or levels after a given one. */
+export type PriorityMode = 'any' | 'eq' | 'gt';
+
 /** The SQL of one index walk; exported for the EXPLAIN QUERY PLAN test. */
-export function candidateSql(order: Order, byType: boolean, atPriority: boolean): string {
+export function candidateSql(order: Order, byType: boolean, priority: PriorityMode | boolean): string {
+  const mode: PriorityMode = priority === true ? 'eq' : priority === false ? 'any' : priority;
   return `SELECT id, type, priority FROM tasks INDEXED BY ${indexFor(order, byType)}
     WHERE status = 'QUEUED' AND queue = @queue
       ${byType ? 'AND type = @type' : ''}
-      ${atPriority ? 'AND priority = @priority' : ''}
+      ${mode === 'eq' ? 'AND priority = @priority' : mode === 'gt' ? 'AND priority > @priority' : ''}
       AND run_after <= @now
       AND (region IS NULL OR region = @region)
       AND (@formats IS NULL OR format IS NULL OR format IN (SELECT value FROM json_each(@formats)))
@@ -53,12 +57,15 @@ export function candidateSql(order: Order, byType: boolean, atPriority: boolean)
     LIMIT @limit`;
 }
 
-const LEVEL_SQL = (byType: boolean) => `SELECT priority FROM tasks INDEXED BY ${indexFor('PRIORITY', byType)}
-    WHERE status = 'QUEUED' AND queue = @queue ${byType ? 'AND type = @type' : ''} AND priority > @above
-    ORDER BY priority, id LIMIT 1`;
-
-/** Highest number of distinct priority levels WEIGHTED_RANDOM considers at once. */
+/** Highest number of distinct priority levels WEIGHTED_RANDOM weighs one by one. */
 const MAX_LEVELS = 32;
+
+/** A level to draw from: one priority, or (the tail) every priority after `priority`. */
+interface Level {
+  priority: number;
+  mode: 'eq' | 'gt';
+  weight: number;
+}
 
 export class CandidatePicker {
   private readonly statements = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
@@ -96,9 +103,11 @@ export class CandidatePicker {
     return this.walk(strategy, q, limit, null);
   }
 
-  private walk(order: Order, q: CandidateQuery, limit: number, priority: number | null): Candidate[] {
+  private walk(order: Order, q: CandidateQuery, limit: number, level: { priority: number; mode: PriorityMode } | null): Candidate[] {
     const byType = q.types !== null;
-    const stmt = this.stmt(candidateSql(order, byType, priority !== null));
+    const mode = level?.mode ?? 'any';
+    const priority = level?.priority ?? null;
+    const stmt = this.stmt(candidateSql(order, byType, mode));
     if (!byType) return stmt.all(this.params(q, limit, null, priority)) as Candidate[];
     const lists: Candidate[][] = [];
     for (const type of q.types!) {
@@ -108,43 +117,45 @@ export class CandidatePicker {
     return mergeSorted(lists, comparator(order), limit);
   }
 
-  /** Distinct priorities among the queued tasks, lowest (most urgent) first. */
-  private levels(q: CandidateQuery): number[] {
-    const sources = q.types ?? [null];
-    const found = new Set<number>();
-    for (const type of sources) {
-      if (type !== null && q.excludedTypes.includes(type)) continue;
-      const stmt = this.stmt(LEVEL_SQL(type !== null));
-      let above = Number.MIN_SAFE_INTEGER;
-      // Each step is one index seek: the next priority above the last one found.
-      for (let i = 0; i < MAX_LEVELS; i++) {
-        const row = stmt.get({ queue: q.queue, type, above }) as { priority: number } | undefined;
-        if (!row) break;
-        found.add(row.priority);
-        above = row.priority;
-      }
+  /**
+   * The priority levels that hold claimable work for this worker, most urgent first:
+   * each step is one walk of the priority index from just past the last level found,
+   * stopping at the first due, matching task. Past MAX_LEVELS the rest become one tail
+   * level, so that a worker never starves behind many levels of work it cannot take.
+   */
+  private levels(q: CandidateQuery): Level[] {
+    const found: number[] = [];
+    let more = false;
+    let above = Number.MIN_SAFE_INTEGER;
+    while (found.length < MAX_LEVELS) {
+      const next = this.walk('PRIORITY', q, 1, { priority: above, mode: 'gt' })[0];
+      if (!next) break;
+      found.push(next.priority);
+      above = next.priority;
     }
-    return [...found].sort((a, b) => a - b).slice(0, MAX_LEVELS);
+    if (found.length === MAX_LEVELS) more = this.walk('PRIORITY', q, 1, { priority: above, mode: 'gt' }).length > 0;
+    const levels: Level[] = found.map((priority, rank) => ({ priority, mode: 'eq', weight: 1 / (rank + 1) }));
+    if (more) levels.push({ priority: above, mode: 'gt', weight: 1 / (MAX_LEVELS + 1) });
+    return levels;
   }
 
   /**
    * WEIGHTED_RANDOM: for each slot, draw a priority level with probability proportional
-   * to 1 / (rank + 1), where rank 0 is the most urgent level present, then take that
-   * level's oldest task. Urgent work is likely; every level that has work keeps a
-   * probability of at least 1 / (levels * H(levels)), so nothing starves.
+   * to 1 / (rank + 1), where rank 0 is the most urgent level with claimable work, then
+   * take that level's oldest task. Urgent work is likely; every level with work keeps a
+   * probability of at least 1 / (33 * H(33)) per draw, so nothing starves.
    */
   private pickWeighted(q: CandidateQuery, limit: number): Candidate[] {
     const levels = this.levels(q);
-    const weights = levels.map((_, rank) => 1 / (rank + 1));
     const taken: Candidate[] = [];
     const takenIds = new Set<number>();
-    const perLevel = new Map<number, Candidate[]>();
+    const perLevel = new Map<Level, Candidate[]>();
     while (taken.length < limit && levels.length > 0) {
-      const total = weights.reduce((a, b) => a + b, 0);
+      const total = levels.reduce((a, l) => a + l.weight, 0);
       let r = this.random() * total;
       let i = 0;
-      while (i < levels.length - 1 && r >= weights[i]!) {
-        r -= weights[i]!;
+      while (i < levels.length - 1 && r >= levels[i]!.weight) {
+        r -= levels[i]!.weight;
         i++;
       }
       const level = levels[i]!;
@@ -156,7 +167,6 @@ export class CandidatePicker {
       const next = queue.shift();
       if (!next) {
         levels.splice(i, 1);
-        weights.splice(i, 1);
         continue;
       }
       taken.push(next);

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TaskwireError } from '../errors.js';
+import { mapSqliteError } from './errors.js';
 import { LATEST_SCHEMA_VERSION, migrations } from './migrations/index.js';
 
 export type SqliteDatabase = Database.Database;
@@ -113,7 +114,10 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   try {
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000, verbose: options.trace as never });
   } catch (e) {
-    throw new TaskwireError('SCHEMA', `cannot open ${path}: ${(e as Error).message}`);
+    const mapped = mapSqliteError(e);
+    throw mapped instanceof TaskwireError && mapped.code !== 'STORAGE'
+      ? mapped
+      : Object.assign(new TaskwireError('SCHEMA', `cannot open ${path}: check that the path is a writable file`), { cause: e });
   }
   try {
     if (existed && options.quickCheck !== false) {
@@ -128,10 +132,15 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   } catch (e) {
     db.close();
     if (e instanceof TaskwireError) throw e;
-    const message = (e as Error).message;
-    if (/not a database|malformed|file is encrypted/i.test(message)) {
-      throw new TaskwireError('SCHEMA', `${path} is not a usable SQLite database (${message}); the file is left untouched`);
+    const code = (e as { code?: string }).code ?? '';
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
+      throw Object.assign(
+        new TaskwireError('SCHEMA', `${path} is not a usable SQLite database (damaged or not SQLite); the file is left untouched`),
+        { cause: e },
+      );
     }
-    throw new TaskwireError('SCHEMA', `cannot prepare ${path}: ${message}`);
+    const mapped = mapSqliteError(e);
+    if (mapped instanceof TaskwireError && mapped.code !== 'STORAGE') throw mapped;
+    throw Object.assign(new TaskwireError('SCHEMA', `cannot prepare ${path}: the database could not be migrated`), { cause: e });
   }
 }

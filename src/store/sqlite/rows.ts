@@ -3,7 +3,7 @@ import type { LogLevel, StoredEvent, Task, TaskLog, TaskStatus, Worker, WorkerSt
 
 export const TASK_COLUMNS = `id, queue, type, priority, payload, compatibility, region, format, status, attempts,
   max_attempts, run_after, lease_until, locked_by, progress, progress_message, result, error_message,
-  cancel_requested, idempotency_key, correlation_id, timeout_seconds, created_at, updated_at, started_at,
+  cancel_requested, idempotency_key, correlation_id, timeout_seconds, created_by, created_at, updated_at, started_at,
   finished_at`;
 
 export interface TaskRow {
@@ -29,6 +29,7 @@ export interface TaskRow {
   idempotency_key: string | null;
   correlation_id: string | null;
   timeout_seconds: number | null;
+  created_by: string | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -60,6 +61,7 @@ export function toTask(r: TaskRow): Task {
     idempotencyKey: r.idempotency_key,
     correlationId: r.correlation_id,
     timeoutSeconds: r.timeout_seconds,
+    createdBy: r.created_by,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     startedAt: r.started_at,

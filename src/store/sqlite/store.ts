@@ -28,6 +28,7 @@ import type {
   Page,
   ProgressInput,
   QueueStats,
+  Role,
   Schedule,
   StoredEvent,
   SweepResult,
@@ -37,6 +38,7 @@ import type {
   TaskLog,
   TaskStatus,
   TaskStore,
+  TokenInfo,
   TypeStats,
   UpsertScheduleInput,
   Worker,
@@ -61,8 +63,10 @@ import {
   workerMatch,
 } from '../validate.js';
 import { checkCron, checkTimezone, nextFire, type ScheduleTiming } from '../schedule.js';
+import { ROLES, generateToken, hashToken, sameHash, tokenId } from '../tokens.js';
 import { CandidatePicker } from './claim.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
+import { mapSqliteError } from './errors.js';
 import {
   EVENT_COLUMNS,
   LOG_COLUMNS,
@@ -130,29 +134,6 @@ class StatementCache {
     }
     return s;
   }
-}
-
-/** Turns a raw SQLite failure into a coded error; the raw message stays in `cause` for logs. */
-export function mapSqliteError(e: unknown): unknown {
-  if (e instanceof TaskwireError) return e;
-  if (!(e instanceof Database.SqliteError)) return e;
-  const code = e.code;
-  let mapped: TaskwireError;
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    mapped = new TaskwireError('BUSY', 'the database is locked by another writer; try again shortly');
-  } else if (code === 'SQLITE_FULL') {
-    mapped = new TaskwireError('STORAGE', 'the disk is full: the change was not saved; reads still work');
-  } else if (code.startsWith('SQLITE_READONLY')) {
-    mapped = new TaskwireError('STORAGE', 'the database file is read-only: the change was not saved; reads still work');
-  } else if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    mapped = new TaskwireError('CONFLICT', 'the change conflicts with an existing record');
-  } else if (code.startsWith('SQLITE_CONSTRAINT')) {
-    mapped = new TaskwireError('VALIDATION', 'a value is outside what the store accepts');
-  } else {
-    mapped = new TaskwireError('STORAGE', 'the storage layer failed; the change was not saved');
-  }
-  (mapped as Error).cause = e;
-  return mapped;
 }
 
 interface NormalizedEnqueue {
@@ -423,9 +404,9 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.sql
       .get(
         `INSERT INTO tasks (queue, type, priority, payload, compatibility, status, max_attempts, run_after,
-           idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_at, updated_at)
+           idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_by, created_at, updated_at)
          VALUES (@queue, @type, @priority, @payload, @compatibility, @status, @maxAttempts, @runAfter,
-           @idempotencyKey, @correlationId, @timeoutSeconds, @reason, @finishedAt, @now, @now)
+           @idempotencyKey, @correlationId, @timeoutSeconds, @reason, @finishedAt, @createdBy, @now, @now)
          RETURNING ${TASK_COLUMNS}`,
       )
       .get({
@@ -442,6 +423,7 @@ export class SqliteTaskStore implements TaskStore {
         timeoutSeconds: n.timeoutSeconds,
         reason,
         finishedAt: status === 'CANCELLED' ? now : null,
+        createdBy: optionalString(input.createdBy, 'createdBy'),
         now,
       }) as TaskRow;
     const task = toTask(row);
@@ -482,8 +464,8 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Registers or refreshes a worker; emits WORKER_UPDATED when it is new or changes status. */
   private touchWorker(workerId: string, capabilities: string | null, now: number): Worker {
-    const before = this.sql.get('SELECT status FROM workers WHERE id = ?').get(workerId) as
-      | { status: WorkerStatus }
+    const before = this.sql.get('SELECT status, capabilities FROM workers WHERE id = ?').get(workerId) as
+      | { status: WorkerStatus; capabilities: string }
       | undefined;
     const row = this.sql
       .get(
@@ -497,7 +479,7 @@ export class SqliteTaskStore implements TaskStore {
          RETURNING ${WORKER_COLUMNS}`,
       )
       .get({ id: workerId, caps: capabilities, now }) as WorkerRow;
-    if (!before || before.status !== 'ACTIVE' || capabilities !== null) {
+    if (!before || before.status !== 'ACTIVE' || (capabilities !== null && capabilities !== before.capabilities)) {
       this.emit('WORKER_UPDATED', now, { workerId });
     }
     return toWorker(row);
@@ -626,13 +608,16 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  /** The RUNNING task this token holds, or LEASE_LOST / NOT_FOUND. */
-  private requireLease(taskId: number, leaseToken: string): Task {
-    const lease = this.sql.get('SELECT status, lease_token FROM tasks WHERE id = ?').get(taskId) as
-      | { status: TaskStatus; lease_token: string | null }
+  /** The RUNNING task this token holds, or LEASE_LOST / NOT_FOUND / FORBIDDEN. */
+  private requireLease(taskId: number, leaseToken: string, holder?: string | null): Task {
+    const lease = this.sql.get('SELECT status, lease_token, locked_by FROM tasks WHERE id = ?').get(taskId) as
+      | { status: TaskStatus; lease_token: string | null; locked_by: string | null }
       | undefined;
     if (!lease) throw notFound('task', taskId);
     if (lease.status !== 'RUNNING' || lease.lease_token !== leaseToken) throw leaseLost(taskId);
+    if (holder && lease.locked_by !== holder) {
+      throw new TaskwireError('FORBIDDEN', `task ${taskId} is leased to another worker`, { taskId });
+    }
     return this.requireTask(taskId);
   }
 
@@ -642,15 +627,16 @@ export class SqliteTaskStore implements TaskStore {
     const leaseToken = requireString(input.leaseToken, 'leaseToken');
     const progress = requireProgress(input.progress);
     const message = optionalString(input.message, 'message', LIMITS.messageLength);
+    const holder = optionalString(input.holder, 'holder');
     return this.write(() => {
       const now = this.now();
       const task = this.updateTask(
         `UPDATE tasks SET progress = @progress, progress_message = @message, updated_at = @now
-         WHERE id = @id AND status = 'RUNNING' AND lease_token = @token`,
-        { id: taskId, token: leaseToken, progress, message, now },
+         WHERE id = @id AND status = 'RUNNING' AND lease_token = @token AND (@holder IS NULL OR locked_by = @holder)`,
+        { id: taskId, token: leaseToken, progress, message, now, holder },
       );
       if (!task) {
-        this.requireLease(taskId, leaseToken);
+        this.requireLease(taskId, leaseToken, holder);
         throw leaseLost(taskId);
       }
       this.emitTask('PROGRESS', task, now);
@@ -663,14 +649,15 @@ export class SqliteTaskStore implements TaskStore {
     const taskId = requireTaskId(input.taskId);
     const leaseToken = requireString(input.leaseToken, 'leaseToken');
     const result = input.result === undefined ? null : toJson(input.result, 'result', this.opts.maxPayloadBytes);
+    const holder = optionalString(input.holder, 'holder');
     const task = this.updateTask(
       `UPDATE tasks SET status = 'SUCCEEDED', result = @result, finished_at = @now, updated_at = @now,
          lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
-       WHERE id = @id AND status = 'RUNNING' AND lease_token = @token`,
-      { id: taskId, token: leaseToken, result, now },
+       WHERE id = @id AND status = 'RUNNING' AND lease_token = @token AND (@holder IS NULL OR locked_by = @holder)`,
+      { id: taskId, token: leaseToken, result, now, holder },
     );
     if (!task) {
-      this.requireLease(taskId, leaseToken);
+      this.requireLease(taskId, leaseToken, holder);
       throw leaseLost(taskId);
     }
     this.emitTask('SUCCEEDED', task, now);
@@ -698,9 +685,10 @@ export class SqliteTaskStore implements TaskStore {
     const error = requireString(input.error, 'error', LIMITS.errorLength);
     const retryAfterSeconds = optionalInt(input.retryAfterSeconds, 'retryAfterSeconds', 0, LIMITS.delaySeconds);
     const retryable = input.retryable !== false;
+    const holder = optionalString(input.holder, 'holder');
     return this.write(() => {
       const now = this.now();
-      const current = this.requireLease(taskId, leaseToken);
+      const current = this.requireLease(taskId, leaseToken, holder);
       return this.endAttempt(current, error, retryable, retryAfterSeconds, now, null);
     });
   }
@@ -761,10 +749,12 @@ export class SqliteTaskStore implements TaskStore {
   private unblockDependents(taskId: number, now: number): void {
     const rows = this.sql
       .get(
-        `SELECT t.id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+        // CROSS JOIN fixes the join order: start from this task's edges (an index seek),
+        // never from every BLOCKED task, which is what the planner picks without statistics.
+        `SELECT t.id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
          WHERE d.depends_on_id = ? AND t.status = 'BLOCKED'
            AND NOT EXISTS (
-             SELECT 1 FROM task_dependencies d2 JOIN tasks p ON p.id = d2.depends_on_id
+             SELECT 1 FROM task_dependencies d2 CROSS JOIN tasks p ON p.id = d2.depends_on_id
              WHERE d2.task_id = t.id AND p.status <> 'SUCCEEDED')`,
       )
       .all(taskId) as { id: number }[];
@@ -780,7 +770,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Cancels every BLOCKED task that (transitively) depends on `rootId`. */
   private cancelDependents(rootId: number, reason: string, now: number): void {
     const select = this.sql.get(
-      `SELECT t.id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+      `SELECT t.id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
        WHERE d.depends_on_id = ? AND t.status = 'BLOCKED'`,
     );
     const stack: { id: number; reason: string }[] = [{ id: rootId, reason }];
@@ -802,12 +792,15 @@ export class SqliteTaskStore implements TaskStore {
 
   // ---------------------------------------------------------------- cancel, retry, logs
 
-  async cancel(id: number, reason?: string | null): Promise<Task> {
+  async cancel(id: number, reason?: string | null, onlyCreatedBy?: string | null): Promise<Task> {
     const taskId = requireTaskId(id, 'id');
     const why = optionalString(reason, 'reason', LIMITS.messageLength) ?? 'cancelled';
     return this.write(() => {
       const now = this.now();
       const task = this.requireTask(taskId);
+      if (onlyCreatedBy && task.createdBy !== onlyCreatedBy) {
+        throw new TaskwireError('FORBIDDEN', `task ${taskId} was enqueued by someone else`, { taskId });
+      }
       if (task.status === 'QUEUED' || task.status === 'BLOCKED') {
         const t = this.updateTask(
           `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why WHERE id = @id`,
@@ -865,9 +858,11 @@ export class SqliteTaskStore implements TaskStore {
     const details =
       input.details === undefined || input.details === null ? null : toJson(input.details, 'details', 64 * 1024);
     const leaseToken = optionalString(input.leaseToken, 'leaseToken');
+    const holder = optionalString(input.holder, 'holder');
     return this.write(() => {
       const now = this.now();
-      if (leaseToken !== null) this.requireLease(taskId, leaseToken);
+      if (leaseToken !== null) this.requireLease(taskId, leaseToken, holder);
+      else if (holder !== null) throw new TaskwireError('FORBIDDEN', 'a worker may log only on tasks it holds: give the leaseToken');
       else if (!this.taskRow(taskId)) throw notFound('task', taskId);
       return this.addLog(taskId, now, level, message, details);
     });
@@ -1304,6 +1299,72 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
+  // ---------------------------------------------------------------- access tokens
+
+  private tokenCache = new Map<string, { info: TokenInfo | null; until: number }>();
+  private activeTokens: { value: boolean; until: number } | null = null;
+
+  async createToken(input: { name: string; role: Role; workerId?: string | null }): Promise<{ token: string; info: TokenInfo }> {
+    const name = requireString(input?.name, 'name');
+    if (!ROLES.includes(input.role)) throw validation(`role must be one of ${ROLES.join(', ')}`, 'role');
+    const workerId = input.role === 'worker' ? (optionalString(input.workerId, 'workerId') ?? name) : null;
+    const fresh = generateToken();
+    return this.write(() => {
+      const now = this.now();
+      this.sql
+        .get('INSERT INTO api_tokens (id, name, role, worker_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(fresh.id, name, input.role, workerId, fresh.hash, now);
+      this.activeTokens = null;
+      return { token: fresh.token, info: { id: fresh.id, name, role: input.role, workerId, createdAt: now, revokedAt: null } };
+    });
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return this.read(() => (this.sql.get('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(toTokenInfo));
+  }
+
+  async revokeToken(id: string): Promise<TokenInfo> {
+    const tokenIdArg = requireString(id, 'id');
+    return this.write(() => {
+      const row = this.sql
+        .get('UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING *')
+        .get(this.now(), tokenIdArg) as TokenRow | undefined;
+      if (!row) throw notFound('token', tokenIdArg);
+      this.tokenCache.clear();
+      this.activeTokens = null;
+      return toTokenInfo(row);
+    });
+  }
+
+  /**
+   * Verifications are cached for a second: a request checks its token without a query,
+   * and a revocation (also by another process) takes effect within that second.
+   */
+  async authenticate(token: string): Promise<TokenInfo | null> {
+    if (typeof token !== 'string') return null;
+    const id = tokenId(token);
+    if (!id) return null;
+    const hash = hashToken(token);
+    const now = Date.now();
+    const cached = this.tokenCache.get(hash);
+    if (cached && cached.until > now) return cached.info;
+    const info = this.read(() => {
+      const row = this.sql.get('SELECT * FROM api_tokens WHERE id = ?').get(id) as TokenRow | undefined;
+      return row && row.revoked_at === null && sameHash(row.token_hash, hash) ? toTokenInfo(row) : null;
+    });
+    if (this.tokenCache.size > 10_000) this.tokenCache.clear();
+    this.tokenCache.set(hash, { info, until: now + 1000 });
+    return info;
+  }
+
+  async hasActiveTokens(): Promise<boolean> {
+    const now = Date.now();
+    if (this.activeTokens && this.activeTokens.until > now) return this.activeTokens.value;
+    const value = this.read(() => !!this.sql.get('SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1').get());
+    this.activeTokens = { value, until: now + 1000 };
+    return value;
+  }
+
   // ---------------------------------------------------------------- outbox
 
   async eventsAfter(after: number, limit: number): Promise<StoredEvent[]> {
@@ -1433,7 +1494,10 @@ export class SqliteTaskStore implements TaskStore {
       const r = await this.db.backup(destination, { progress: () => 256 });
       return { totalPages: r.totalPages };
     } catch (e) {
-      throw mapSqliteError(e);
+      const mapped = mapSqliteError(e);
+      if (mapped instanceof TaskwireError) throw mapped;
+      // better-sqlite3 checks the destination itself (e.g. a missing folder); its message is ours to show.
+      throw Object.assign(new TaskwireError('STORAGE', `backup to ${destination} failed: ${(e as Error).message}`), { cause: e });
     }
   }
 
@@ -1475,6 +1539,20 @@ interface ScheduleRow {
   last_task_id: number | null;
 }
 
+interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  worker_id: string | null;
+  token_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+function toTokenInfo(r: TokenRow): TokenInfo {
+  return { id: r.id, name: r.name, role: r.role, workerId: r.worker_id, createdAt: r.created_at, revokedAt: r.revoked_at };
+}
+
 function scheduleTiming(row: ScheduleRow): ScheduleTiming {
   return { cron: row.cron, intervalSeconds: row.interval_seconds, timezone: row.timezone };
 }
@@ -1501,14 +1579,14 @@ function toSchedule(row: ScheduleRow): Schedule {
   };
 }
 
-function encodeCursor(values: (number | string)[]): string {
+function encodeCursor(values: number[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): (number | string)[] {
+function decodeCursor(cursor: string): number[] {
   try {
     const v = JSON.parse(Buffer.from(String(cursor), 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' || typeof x === 'string')) return v;
+    if (Array.isArray(v) && v.length > 0 && v.length <= 2 && v.every((x) => Number.isSafeInteger(x))) return v;
   } catch {
     // fall through
   }

@@ -1,5 +1,6 @@
 import { sql as initial } from './001_initial.js';
 import { sql as schedules } from './002_schedules.js';
+import { sql as access } from './003_access.js';
 
 export interface Migration {
   version: number;
@@ -11,6 +12,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'schedules', sql: schedules },
+  { version: 3, name: 'access', sql: access },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
