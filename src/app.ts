@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -52,6 +53,10 @@ const DEFAULTS: ServerConfig = {
   maxBodyBytes: 8 * 1024 * 1024,
   subscriptionBuffer: 1000,
   maxSubscriptionsPerConnection: 100,
+  introspection: true,
+  graphiql: true,
+  maxDepth: 12,
+  allowOpen: false,
 };
 
 const EXPECTED_CODES = new Set([
@@ -67,6 +72,8 @@ const EXPECTED_CODES = new Set([
   'SLOW_CONSUMER',
   'SCHEMA',
 ]);
+
+const MASKED_CODES = new Set([...EXPECTED_CODES, 'INTERNAL_SERVER_ERROR']);
 
 /** The TaskwireError behind a GraphQL error, however deeply it was wrapped. */
 function expectedError(error: unknown): TaskwireError | null {
@@ -97,8 +104,10 @@ function isRequestError(error: GraphQLError): boolean {
  * VALIDATION.
  */
 export function maskError(error: unknown, message: string): Error {
-  const expected = expectedError(error);
   const gqlError = error instanceof GraphQLError ? error : null;
+  // Already masked (yoga masks context errors before we see them): keep it as it is.
+  if (gqlError && !gqlError.originalError && MASKED_CODES.has(gqlError.extensions?.code as string)) return gqlError;
+  const expected = expectedError(error);
   if (expected) {
     return new GraphQLError(expected.message, {
       nodes: gqlError?.nodes,
@@ -155,7 +164,21 @@ export function buildApp(options: AppOptions = {}): App {
     // The body limit is enforced in front of yoga (below), which is much cheaper than
     // yoga's own stream-based limit.
     maxRequestBodySize: false,
-    graphiql: { title: 'Taskwire', subscriptionsProtocol: 'WS' },
+    graphiql: config.graphiql ? { title: 'Taskwire', subscriptionsProtocol: 'WS' } : false,
+    // These run inside the envelop pipeline, so they hold for HTTP, SSE and WebSocket alike.
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.maxDepth, ignoreIntrospection: true },
+        maxAliases: { n: 30 },
+        maxTokens: { n: 5000 },
+        maxDirectives: { n: 20 },
+        costLimit: { maxCost: 20_000, ignoreIntrospection: true },
+        blockFieldSuggestion: { enabled: !config.introspection },
+      }),
+      ...(config.introspection
+        ? []
+        : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+    ],
     renderGraphiQL,
     logging: false,
   });
@@ -265,7 +288,12 @@ export function buildApp(options: AppOptions = {}): App {
           contextValue: await enveloped.contextFactory(),
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         };
-        const errors = enveloped.validate(args.schema, args.document);
+        let errors: readonly GraphQLError[];
+        try {
+          errors = enveloped.validate(args.schema, args.document);
+        } catch (e) {
+          errors = [e as GraphQLError]; // graphql-armor throws when a limit is exceeded
+        }
         if (errors.length) return errors.map((e: GraphQLError) => maskError(e, 'Unexpected error.') as GraphQLError);
         return args;
       },

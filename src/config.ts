@@ -18,6 +18,19 @@ const int = (name: string, min: number, max: number, fallback: number) =>
       return n;
     });
 
+/** "1"/"true"/"0"/"false", or unset (undefined: the default applies). */
+const flag = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      if (['1', 'true', 'yes', 'on'].includes(v.toLowerCase())) return true;
+      if (['0', 'false', 'no', 'off'].includes(v.toLowerCase())) return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be 1 or 0 (got "${v}")` });
+      return z.NEVER;
+    });
+
 const EnvSchema = z.object({
   PORT: int('PORT', 0, 65535, 4000),
   HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
@@ -41,6 +54,11 @@ const EnvSchema = z.object({
   TASKWIRE_MAX_BODY_BYTES: int('TASKWIRE_MAX_BODY_BYTES', 1024, 512 * 1024 * 1024, 8 * 1024 * 1024),
   TASKWIRE_SUBSCRIPTION_BUFFER: int('TASKWIRE_SUBSCRIPTION_BUFFER', 1, 1_000_000, 1000),
   TASKWIRE_MAX_SUBSCRIPTIONS: int('TASKWIRE_MAX_SUBSCRIPTIONS', 1, 100_000, 100),
+  TASKWIRE_MAX_DEPTH: int('TASKWIRE_MAX_DEPTH', 2, 100, 12),
+  NODE_ENV: z.string().optional(),
+  TASKWIRE_INTROSPECTION: flag('TASKWIRE_INTROSPECTION'),
+  TASKWIRE_GRAPHIQL: flag('TASKWIRE_GRAPHIQL'),
+  TASKWIRE_ALLOW_OPEN: flag('TASKWIRE_ALLOW_OPEN'),
 });
 
 export interface ServerConfig {
@@ -56,6 +74,12 @@ export interface ServerConfig {
   maxBodyBytes: number;
   subscriptionBuffer: number;
   maxSubscriptionsPerConnection: number;
+  maxDepth: number;
+  /** Off by default when NODE_ENV=production. */
+  introspection: boolean;
+  graphiql: boolean;
+  /** Allow binding a non-loopback address while no token exists. */
+  allowOpen: boolean;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +106,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: e.TASKWIRE_MAX_BODY_BYTES,
     subscriptionBuffer: e.TASKWIRE_SUBSCRIPTION_BUFFER,
     maxSubscriptionsPerConnection: e.TASKWIRE_MAX_SUBSCRIPTIONS,
+    maxDepth: e.TASKWIRE_MAX_DEPTH,
+    introspection: e.TASKWIRE_INTROSPECTION ?? e.NODE_ENV !== 'production',
+    graphiql: e.TASKWIRE_GRAPHIQL ?? e.NODE_ENV !== 'production',
+    allowOpen: e.TASKWIRE_ALLOW_OPEN ?? false,
   };
 }
 
@@ -99,4 +127,8 @@ export const CONFIG_DOCS: [string, string, string][] = [
   ['TASKWIRE_MAX_BODY_BYTES', '8388608', 'largest HTTP request body and WebSocket message'],
   ['TASKWIRE_SUBSCRIPTION_BUFFER', '1000', 'events a slow subscriber may fall behind before it is closed'],
   ['TASKWIRE_MAX_SUBSCRIPTIONS', '100', 'operations one WebSocket connection may run at once'],
+  ['TASKWIRE_MAX_DEPTH', '12', 'deepest query accepted'],
+  ['TASKWIRE_INTROSPECTION', '1 (0 when NODE_ENV=production)', 'schema introspection'],
+  ['TASKWIRE_GRAPHIQL', '1 (0 when NODE_ENV=production)', 'GraphiQL at /graphql'],
+  ['TASKWIRE_ALLOW_OPEN', '0', 'allow a non-loopback HOST while no token exists (access control off)'],
 ];

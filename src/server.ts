@@ -14,7 +14,20 @@ export async function serve(env: Record<string, string | undefined> = process.en
     }
     throw e;
   }
+  const config = loadConfig(env);
+  const open = !(await app.store.hasActiveTokens());
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.host) || config.host.startsWith('127.');
+  if (open && !loopback && !config.allowOpen) {
+    console.error(
+      `taskwire: refusing to listen on ${config.host} with access control off (no token exists).\n` +
+        '  Create one first:  npx taskwire token create --role admin --name ops\n' +
+        '  or accept an open server on the network with TASKWIRE_ALLOW_OPEN=1.',
+    );
+    await app.stop();
+    process.exit(2);
+  }
   const { url } = await app.start();
+  if (open) console.log('taskwire: access control is OFF: no token exists, every caller is admin (create one with `taskwire token create`)');
   console.log(`taskwire: serving ${app.store.info.path}`);
   console.log(`taskwire: GraphQL and GraphiQL at ${url} (WebSocket subscriptions on the same path)`);
   let stopping = false;

@@ -97,7 +97,12 @@ export async function handleJsonPost(
   } catch (e) {
     return send(res, 400, { errors: mask([e]) }, contentType);
   }
-  const validationErrors = enveloped.validate(enveloped.schema, document);
+  let validationErrors: readonly unknown[];
+  try {
+    validationErrors = enveloped.validate(enveloped.schema, document);
+  } catch (e) {
+    validationErrors = [e]; // graphql-armor throws when a limit is exceeded
+  }
   if (validationErrors.length > 0) return send(res, 400, { errors: mask(validationErrors) }, contentType);
   const operation = getOperationAST(document, params.operationName as string | undefined);
   if (operation?.operation === 'subscription') {
