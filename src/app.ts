@@ -2,6 +2,7 @@
  * The server: graphql-yoga on node:http, graphql-ws on the same port and path running
  * the same envelop pipeline, the sweeper on a timer, and a graceful stop.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -18,15 +19,20 @@ import { principalFor } from './graphql/auth.js';
 import type { Context, Principal } from './graphql/context.js';
 import { handleJsonPost, isPlainJsonPost } from './graphql/http.js';
 import { schema } from './graphql/schema.js';
+import { createLogger, requestContext, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
 import { SqliteTaskStore, TaskwireError, type TaskStore } from './store/index.js';
+import { UPKEEP_DEFAULTS, Upkeep, type UpkeepOptions } from './upkeep.js';
 
 export interface AppOptions extends Partial<ServerConfig> {
   /** Use this store instead of opening `dbPath` (tests). */
   store?: SqliteTaskStore;
   /** Injected clock for the store (tests). */
   now?: () => number;
-  /** Log lines go here; default console. */
+  /** JSON log lines go here instead of stdout (tests pass () => {}). */
   log?: (line: string) => void;
+  logger?: Logger;
+  upkeep?: Partial<UpkeepOptions>;
 }
 
 export interface App {
@@ -34,6 +40,7 @@ export interface App {
   store: TaskStore & { bus: EventBus };
   httpServer: Server;
   wsServer: WebSocketServer;
+  logger: Logger;
   /** Listens; resolves with the bound port. */
   start(): Promise<{ port: number; url: string }>;
   /** Graceful stop: no new work, in-flight requests finish, sockets close with 1001, the db closes. */
@@ -57,6 +64,8 @@ const DEFAULTS: ServerConfig = {
   graphiql: true,
   maxDepth: 12,
   allowOpen: false,
+  logLevel: 'info',
+  retentionMs: 7 * 86_400_000,
 };
 
 const EXPECTED_CODES = new Set([
@@ -130,7 +139,8 @@ export function maskError(error: unknown, message: string): Error {
 
 export function buildApp(options: AppOptions = {}): App {
   const config: ServerConfig = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  const log = options.log ?? ((line: string) => console.log(line));
+  const logger = options.logger ?? createLogger({ level: config.logLevel, write: options.log });
+  let metrics: Metrics | null = null;
   const store =
     options.store ??
     new SqliteTaskStore({
@@ -140,8 +150,17 @@ export function buildApp(options: AppOptions = {}): App {
       staleWorkerAfterMs: config.staleWorkerAfterMs,
       maxPayloadBytes: config.maxPayloadBytes,
       now: options.now,
+      onStorageError: (e) => {
+        if (e.code === 'BUSY') metrics?.busyErrors.inc();
+      },
     });
   const bus = store.bus;
+  // Unexpected errors reach the client masked; their details go to the log, with the request id.
+  const mask = (error: unknown, message: string): Error => {
+    const masked = maskError(error, message);
+    if ((masked as GraphQLError).extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'unexpected error');
+    return masked;
+  };
   const waiters = new ClaimWaiters(bus);
   const limits = {
     maxWaitSeconds: config.maxWaitSeconds,
@@ -158,9 +177,9 @@ export function buildApp(options: AppOptions = {}): App {
     context: async (initial) => {
       const given = (initial as { principal?: Principal }).principal;
       const principal = given ?? (await principalFor(store, authorizationHeader(initial)));
-      return { store, bus, waiters, limits, principal };
+      return { store, bus, waiters, limits, principal, metrics };
     },
-    maskedErrors: { maskError: (error, message) => maskError(error, message) },
+    maskedErrors: { maskError: mask },
     // The body limit is enforced in front of yoga (below), which is much cheaper than
     // yoga's own stream-based limit.
     maxRequestBodySize: false,
@@ -197,6 +216,13 @@ export function buildApp(options: AppOptions = {}): App {
   let stopping = false;
 
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const given = req.headers['x-request-id'];
+    const reqId = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', reqId);
+    requestContext.run({ reqId }, () => handle(req, res));
+  });
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (stopping) {
       res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify({ errors: [{ message: 'the server is shutting down', extensions: { code: 'UNAVAILABLE' } }] }));
@@ -204,6 +230,16 @@ export function buildApp(options: AppOptions = {}): App {
     }
     const path = req.url?.split('?')[0];
     if (path === '/health' && req.method === 'GET') return handleHealth(res);
+    if (path === '/metrics' && req.method === 'GET') {
+      metrics!.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics!.contentType }).end(text),
+        (e) => {
+          logger.error({ err: e }, 'metrics failed');
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
     if (serveDashboard(req, res)) return;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > config.maxBodyBytes) return tooLarge(res, config.maxBodyBytes);
@@ -221,17 +257,24 @@ export function buildApp(options: AppOptions = {}): App {
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
     if (path === '/graphql' && isPlainJsonPost(req)) {
-      handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, maskError }).catch((e) => {
-        log(`request failed: ${(e as Error).stack ?? String(e)}`);
+      handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, maskError: mask }).catch((e) => {
+        logger.error({ err: e }, 'request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
       });
       return;
     }
     void yoga(req, res);
-  });
+  };
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
+  let activeOperations = 0;
+  metrics = new Metrics(store, bus, {
+    webSockets: () => wsServer.clients.size,
+    subscriptions: () => activeOperations,
+  });
+  const upkeep = new Upkeep(store, logger, metrics, { ...UPKEEP_DEFAULTS, retentionMs: config.retentionMs, ...options.upkeep });
+  upkeep.start();
   useServer<Record<string, unknown>, WsExtra>(
     {
       connectionInitWaitTimeout: 10_000,
@@ -249,10 +292,14 @@ export function buildApp(options: AppOptions = {}): App {
         }
       },
       onComplete: (ctx, id) => {
-        ctx.extra.active?.delete(id);
+        if (ctx.extra.active?.delete(id)) activeOperations--;
       },
       onError: (ctx, id) => {
-        ctx.extra.active?.delete(id);
+        if (ctx.extra.active?.delete(id)) activeOperations--;
+      },
+      onClose: (ctx) => {
+        activeOperations -= ctx.extra.active?.size ?? 0;
+        ctx.extra.active?.clear();
       },
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -260,13 +307,14 @@ export function buildApp(options: AppOptions = {}): App {
         const active = (ctx.extra.active ??= new Set());
         if (active.size >= config.maxSubscriptionsPerConnection) {
           return [
-            maskError(
+            mask(
               new TaskwireError('VALIDATION', `at most ${config.maxSubscriptionsPerConnection} operations at once on one connection`),
               '',
             ) as GraphQLError,
           ];
         }
         active.add(id);
+        activeOperations++;
         const enveloped = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -278,7 +326,7 @@ export function buildApp(options: AppOptions = {}): App {
         try {
           document = enveloped.parse(payload.query);
         } catch (e) {
-          return [maskError(e, 'Unexpected error.') as GraphQLError];
+          return [mask(e, 'Unexpected error.') as GraphQLError];
         }
         const args: ExecutionArgs = {
           schema: enveloped.schema,
@@ -294,7 +342,7 @@ export function buildApp(options: AppOptions = {}): App {
         } catch (e) {
           errors = [e as GraphQLError]; // graphql-armor throws when a limit is exceeded
         }
-        if (errors.length) return errors.map((e: GraphQLError) => maskError(e, 'Unexpected error.') as GraphQLError);
+        if (errors.length) return errors.map((e: GraphQLError) => mask(e, 'Unexpected error.') as GraphQLError);
         return args;
       },
     },
@@ -303,8 +351,8 @@ export function buildApp(options: AppOptions = {}): App {
 
   // One tick for the timed work: expired leases, timeouts, stale workers, due schedules.
   const sweeper = setInterval(() => {
-    store.sweep().catch((e) => log(`sweep failed: ${(e as Error).message}`));
-    store.fireDueSchedules().catch((e) => log(`scheduler failed: ${(e as Error).message}`));
+    store.sweep().catch((e) => logger.warn({ err: e }, 'sweep failed'));
+    store.fireDueSchedules().catch((e) => logger.warn({ err: e }, 'scheduler failed'));
   }, config.sweepIntervalMs);
   sweeper.unref();
 
@@ -315,6 +363,7 @@ export function buildApp(options: AppOptions = {}): App {
     store,
     httpServer,
     wsServer,
+    logger,
     start() {
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -331,6 +380,8 @@ export function buildApp(options: AppOptions = {}): App {
       stopped = (async () => {
         stopping = true;
         clearInterval(sweeper);
+        await upkeep.stop();
+        metrics?.close();
         waiters.close(); // long-polls return [] at once
         for (const client of wsServer.clients as Set<WebSocket>) client.close(1001, 'server shutting down');
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -3,6 +3,7 @@
  * message that names the variable and what it accepts.
  */
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 
 const int = (name: string, min: number, max: number, fallback: number) =>
   z
@@ -59,6 +60,19 @@ const EnvSchema = z.object({
   TASKWIRE_INTROSPECTION: flag('TASKWIRE_INTROSPECTION'),
   TASKWIRE_GRAPHIQL: flag('TASKWIRE_GRAPHIQL'),
   TASKWIRE_ALLOW_OPEN: flag('TASKWIRE_ALLOW_OPEN'),
+  TASKWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  TASKWIRE_RETENTION: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 7 * 86_400_000;
+      const ms = parseDuration(v);
+      if (ms === null || ms < 60_000) {
+        ctx.addIssue({ code: 'custom', message: `TASKWIRE_RETENTION must be a duration of a minute or more, like 7d or 12h (got "${v}")` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 });
 
 export interface ServerConfig {
@@ -80,6 +94,9 @@ export interface ServerConfig {
   graphiql: boolean;
   /** Allow binding a non-loopback address while no token exists. */
   allowOpen: boolean;
+  logLevel: string;
+  /** Finished tasks older than this are removed by the server's upkeep. */
+  retentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +127,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.TASKWIRE_INTROSPECTION ?? e.NODE_ENV !== 'production',
     graphiql: e.TASKWIRE_GRAPHIQL ?? e.NODE_ENV !== 'production',
     allowOpen: e.TASKWIRE_ALLOW_OPEN ?? false,
+    logLevel: e.TASKWIRE_LOG_LEVEL ?? 'info',
+    retentionMs: e.TASKWIRE_RETENTION,
   };
 }
 
@@ -130,5 +149,7 @@ export const CONFIG_DOCS: [string, string, string][] = [
   ['TASKWIRE_MAX_DEPTH', '12', 'deepest query accepted'],
   ['TASKWIRE_INTROSPECTION', '1 (0 when NODE_ENV=production)', 'schema introspection'],
   ['TASKWIRE_GRAPHIQL', '1 (0 when NODE_ENV=production)', 'GraphiQL at /graphql'],
+  ['TASKWIRE_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
+  ['TASKWIRE_RETENTION', '7d', 'finished tasks and outbox rows older than this are removed'],
   ['TASKWIRE_ALLOW_OPEN', '0', 'allow a non-loopback HOST while no token exists (access control off)'],
 ];

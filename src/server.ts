@@ -5,8 +5,10 @@ import { TaskwireError } from './store/index.js';
 
 export async function serve(env: Record<string, string | undefined> = process.env): Promise<void> {
   let app;
+  let config;
   try {
-    app = buildApp(loadConfig(env));
+    config = loadConfig(env);
+    app = buildApp(config);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof TaskwireError) {
       console.error(`taskwire: ${e.message}`);
@@ -14,7 +16,6 @@ export async function serve(env: Record<string, string | undefined> = process.en
     }
     throw e;
   }
-  const config = loadConfig(env);
   const open = !(await app.store.hasActiveTokens());
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.host) || config.host.startsWith('127.');
   if (open && !loopback && !config.allowOpen) {
@@ -27,18 +28,23 @@ export async function serve(env: Record<string, string | undefined> = process.en
     process.exit(2);
   }
   const { url } = await app.start();
-  if (open) console.log('taskwire: access control is OFF: no token exists, every caller is admin (create one with `taskwire token create`)');
-  console.log(`taskwire: serving ${app.store.info.path}`);
-  console.log(`taskwire: GraphQL and GraphiQL at ${url} (WebSocket subscriptions on the same path)`);
+  const log = app.logger;
+  if (open) log.warn('access control is OFF: no token exists, so every caller is admin (create one with `taskwire token create`)');
+  log.info({ database: app.store.info.path, schemaVersion: app.store.info.schemaVersion }, `serving ${app.store.info.path}`);
+  log.info({ url }, `GraphQL${config.graphiql ? ' and GraphiQL' : ''} at ${url} (WebSocket subscriptions on the same path); dashboard at ${url.replace(/graphql$/, '')}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`taskwire: ${signal} received, shutting down`);
+    log.info({ signal }, 'shutting down');
     app.stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped');
+        log.flush();
+        process.exit(0);
+      },
       (e) => {
-        console.error(`taskwire: shutdown failed: ${(e as Error).message}`);
+        log.error({ err: e }, 'shutdown failed');
         process.exit(1);
       },
     );

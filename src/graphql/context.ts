@@ -1,5 +1,6 @@
 import type { EventBus } from '../events/bus.js';
 import type { ClaimWaiters } from '../events/claim-waiters.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Role, TaskStore } from '../store/index.js';
 
 /** Who is calling. With no tokens configured, everyone is an open admin. */
@@ -19,6 +20,7 @@ export interface Context {
   waiters: ClaimWaiters;
   limits: ApiLimits;
   principal: Principal;
+  metrics: Metrics | null;
 }
 
 export interface ApiLimits {

@@ -362,6 +362,8 @@ export interface TaskStore {
   /** RUNNING tasks held by each given worker. */
   tasksLockedBy(workerIds: readonly string[]): Promise<Task[][]>;
   stats(queue?: string | null): Promise<QueueStats>;
+  /** Task counts by queue, type and status (metrics). */
+  taskCounts(): Promise<{ queue: string; type: string; status: TaskStatus; count: number }[]>;
 
   upsertSchedule(input: UpsertScheduleInput): Promise<Schedule>;
   setScheduleEnabled(name: string, enabled: boolean): Promise<Schedule>;

@@ -99,7 +99,9 @@ builder.mutationFields((t) => ({
       const deadline = Date.now() + Math.min(waitSeconds ?? 0, ctx.limits.maxWaitSeconds) * 1000;
       const queue = claim.queue ?? 'default';
       for (;;) {
+        const started = performance.now();
         const claimed = await ctx.store.claim(claim);
+        ctx.metrics?.claimLatency.observe({ queue }, (performance.now() - started) / 1000);
         if (claimed.length > 0) return claimed;
         const left = deadline - Date.now();
         if (left <= 0) return claimed;

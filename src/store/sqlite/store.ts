@@ -103,6 +103,8 @@ export interface SqliteStoreOptions {
   maxPayloadBytes?: number;
   /** How often to look for outbox rows written by other processes; 0 turns tailing off. */
   tailIntervalMs?: number;
+  /** Told about every coded storage failure (BUSY, STORAGE): metrics count them. */
+  onStorageError?: (error: TaskwireError) => void;
 }
 
 const DEFAULTS = {
@@ -166,8 +168,10 @@ export class SqliteTaskStore implements TaskStore {
   private tailTimer: NodeJS.Timeout | null = null;
   private lastDataVersion = 0;
   private closed = false;
+  private readonly onStorageError: ((error: TaskwireError) => void) | undefined;
 
   constructor(options: SqliteStoreOptions) {
+    this.onStorageError = options.onStorageError;
     const opened = openDatabase(options);
     this.db = opened.db;
     this.info = { path: opened.path, schemaVersion: opened.schemaVersion, pragmas: opened.pragmas };
@@ -205,7 +209,7 @@ export class SqliteTaskStore implements TaskStore {
       result = this.runInTransaction.immediate(fn) as T;
     } catch (e) {
       this.pending = [];
-      throw mapSqliteError(e);
+      throw this.storageError(e);
     }
     const events = this.pending;
     this.pending = [];
@@ -218,8 +222,14 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return fn();
     } catch (e) {
-      throw mapSqliteError(e);
+      throw this.storageError(e);
     }
+  }
+
+  private storageError(e: unknown): unknown {
+    const mapped = mapSqliteError(e);
+    if (mapped instanceof TaskwireError && (mapped.code === 'BUSY' || mapped.code === 'STORAGE')) this.onStorageError?.(mapped);
+    return mapped;
   }
 
   private publish(events: StoredEvent[]): void {
@@ -1264,6 +1274,15 @@ export class SqliteTaskStore implements TaskStore {
       }
       return { fired };
     });
+  }
+
+  async taskCounts(): Promise<{ queue: string; type: string; status: TaskStatus; count: number }[]> {
+    return this.read(
+      () =>
+        this.sql
+          .get('SELECT queue, type, status, count(*) AS count FROM tasks GROUP BY queue, status, type')
+          .all() as { queue: string; type: string; status: TaskStatus; count: number }[],
+    );
   }
 
   // ---------------------------------------------------------------- concurrency limits
