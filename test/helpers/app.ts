@@ -1,0 +1,158 @@
+/**
+ * Shared setup for the GraphQL service's tests: an app on a temporary database file,
+ * a GraphQL call through `yoga.fetch` (in-process) or over the real port, a graphql-ws
+ * client, a subscription collector, and a bounded wait for a condition.
+ *
+ * Every app made here is stopped by `stopApps()`, which each test file runs in afterEach.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { buildApp, type App, type AppOptions } from '../../src/app.js';
+import { SqliteTaskStore, type SqliteStoreOptions } from '../../src/store/index.js';
+
+export interface GqlError {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export interface GqlResult<T = any> {
+  data?: T | null;
+  errors?: GqlError[];
+}
+
+export interface TestApp {
+  app: App;
+  store: SqliteTaskStore;
+  dbPath: string;
+  /** In-process GraphQL over yoga.fetch. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
+  /** Like gql, but fails on any error and returns `data`. */
+  ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Listens on 127.0.0.1 on a random port; returns the base URL (no path). */
+  listen(): Promise<{ port: number; base: string; url: string; wsUrl: string }>;
+}
+
+const live: { app: App; dir: string }[] = [];
+const clients: Client[] = [];
+
+export interface MakeAppOptions extends Omit<AppOptions, 'store'> {
+  store?: Partial<SqliteStoreOptions>;
+}
+
+export function makeApp(options: MakeAppOptions = {}): TestApp {
+  const dir = mkdtempSync(join(tmpdir(), 'taskwire-gql-'));
+  const dbPath = join(dir, 'test.db');
+  const { store: storeOptions, ...appOptions } = options;
+  const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0, ...storeOptions });
+  const app = buildApp({ store, port: 0, host: '127.0.0.1', sweepIntervalMs: 60_000, log: () => {}, ...appOptions });
+  live.push({ app, dir });
+
+  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> => {
+    const res = await app.yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as GqlResult<T>;
+  };
+  const ok = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
+    const r = await gql<T>(query, variables);
+    if (r.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(r.errors)}`);
+    return r.data as T;
+  };
+  let listening: Promise<{ port: number; base: string; url: string; wsUrl: string }> | null = null;
+  const listen = () =>
+    (listening ??= app.start().then(({ port }) => ({
+      port,
+      base: `http://127.0.0.1:${port}`,
+      url: `http://127.0.0.1:${port}/graphql`,
+      wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    })));
+  return { app, store, dbPath, gql, ok, listen };
+}
+
+/** A graphql-ws client that does not retry; disposed by stopApps() if the test did not. */
+export function wsClient(wsUrl: string, extra: Partial<Parameters<typeof createClient>[0]> = {}): Client {
+  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, ...extra });
+  clients.push(client);
+  return client;
+}
+
+/** Stops every app made by makeApp in this test and removes its files. */
+export async function stopApps(): Promise<void> {
+  for (const c of clients.splice(0)) await c.dispose();
+  for (const e of live.splice(0)) {
+    await e.app.stop();
+    rmSync(e.dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls `cond` until it holds or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export interface Collected<T = any> {
+  /** Every `next` payload, in order. */
+  results: GqlResult<T>[];
+  /** Errors passed to the sink's `error` (graphql-ws: an array of GraphQL errors, or a CloseEvent). */
+  errors: unknown[];
+  completed: boolean;
+  unsubscribe: () => void;
+  /** Waits until at least `n` results have arrived; returns them. */
+  waitForCount(n: number, timeoutMs?: number): Promise<GqlResult<T>[]>;
+  /** Waits until the subscription completed or errored. */
+  waitForEnd(timeoutMs?: number): Promise<void>;
+}
+
+/** Runs an operation over graphql-ws and collects what comes back. */
+export function collect<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Collected<T> {
+  const c: Collected<T> = {
+    results: [],
+    errors: [],
+    completed: false,
+    unsubscribe: () => {},
+    waitForCount: (n, timeoutMs = 5000) =>
+      waitFor(
+        () => c.results.length >= n || c.errors.length > 0,
+        `${n} results (have ${c.results.length}: ${JSON.stringify(c.results).slice(0, 500)})`,
+        timeoutMs,
+      ).then(() => {
+        if (c.results.length < n) throw new Error(`subscription failed: ${JSON.stringify(c.errors)}`);
+        return c.results;
+      }),
+    waitForEnd: (timeoutMs = 5000) =>
+      waitFor(() => c.completed || c.errors.length > 0, 'the operation to end', timeoutMs).then(() => undefined),
+  };
+  c.unsubscribe = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (v) => void c.results.push(v as GqlResult<T>),
+      error: (e) => void c.errors.push(e),
+      complete: () => void (c.completed = true),
+    },
+  );
+  return c;
+}
+
+/** One query or mutation over graphql-ws: the result, or the errors the server refused it with. */
+export async function wsOnce<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
+  const c = collect<T>(client, query, variables);
+  await c.waitForEnd();
+  if (c.errors.length) {
+    const e = c.errors[0];
+    if (Array.isArray(e)) return { errors: e as GqlError[] };
+    throw new Error(`operation failed: ${String((e as { code?: number }).code ?? e)}`);
+  }
+  return c.results[0]!;
+}
