@@ -191,9 +191,18 @@ export function buildApp(options: AppOptions = {}): App {
         maxAliases: { n: 30 },
         maxTokens: { n: 5000 },
         maxDirectives: { n: 20 },
-        costLimit: { maxCost: 20_000, ignoreIntrospection: true },
+        // Sized so that the dashboard-sized query (100 tasks with workers, dependencies and
+        // five logs each) passes; depth, aliases and tokens bound the rest.
+        costLimit: { maxCost: 100_000, ignoreIntrospection: true },
         blockFieldSuggestion: { enabled: !config.introspection },
       }),
+      // yoga tags request validation errors GRAPHQL_VALIDATION_FAILED; ours say VALIDATION everywhere.
+      {
+        onValidate: () => ({ valid, result }: { valid: boolean; result: readonly GraphQLError[] }) => {
+          if (valid) return;
+          for (const e of result) (e.extensions as Record<string, unknown>).code = 'VALIDATION';
+        },
+      },
       ...(config.introspection
         ? []
         : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
@@ -383,11 +392,15 @@ export function buildApp(options: AppOptions = {}): App {
         await upkeep.stop();
         metrics?.close();
         waiters.close(); // long-polls return [] at once
-        for (const client of wsServer.clients as Set<WebSocket>) client.close(1001, 'server shutting down');
+        // Close frames first (1001 Going Away), and give clients a moment to answer them.
+        const sockets = [...(wsServer.clients as Set<WebSocket>)];
+        const socketsClosed = Promise.all(sockets.map((s) => new Promise<void>((r) => (s.readyState === s.CLOSED ? r() : s.once('close', () => r())))));
+        for (const client of sockets) client.close(1001, 'server shutting down');
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
         const deadline = Date.now() + 10_000;
         while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await Promise.race([socketsClosed, new Promise((r) => setTimeout(r, 2000))]);
         httpServer.closeAllConnections();
         for (const client of wsServer.clients as Set<WebSocket>) client.terminate();
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));

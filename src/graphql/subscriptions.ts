@@ -1,10 +1,19 @@
 /**
- * Bridges from the bus to GraphQL subscriptions. Every stream holds a bounded buffer
- * (see BoundedStream), and every event is turned into fresh state read from the store
- * when the client is ready for it.
+ * Bridges from the bus to GraphQL subscriptions.
+ *
+ * Every stream here is a plain async iterator, not an async generator: when a client
+ * goes away, graphql-js calls `return()`, and a generator parked in `await` would only
+ * run its cleanup at the next matching event (for a quiet subscription, never). These
+ * iterators end at once and let go of their bus listener.
+ *
+ * Every live stream subscribes to the bus when it is created, before the first read of
+ * current state, so nothing that happens in between is lost; each holds a bounded buffer
+ * (BoundedStream); and every event is turned into fresh state from the store when the
+ * client is ready for it.
  */
 import { BoundedStream } from '../events/stream.js';
-import type { StoredEvent, TaskFilter, TaskStore, Task } from '../store/index.js';
+import type { EventBus } from '../events/bus.js';
+import type { StoredEvent, Task, TaskFilter } from '../store/index.js';
 import type { Context } from './context.js';
 
 export const TASK_EVENT_KINDS = new Set([
@@ -22,45 +31,163 @@ export const TASK_EVENT_KINDS = new Set([
   'REQUEUED',
 ]);
 
-/** Live bus events that pass `accept`, until the client goes away. */
-export async function* liveEvents(ctx: Context, accept: (e: StoredEvent) => boolean): AsyncGenerator<StoredEvent> {
-  const stream = new BoundedStream<StoredEvent>(ctx.limits.subscriptionBuffer, () => unsubscribe());
+const DONE = { value: undefined, done: true } as IteratorReturnResult<undefined>;
+
+/** Live bus events that pass `accept`, subscribed from this moment on. */
+export function liveEvents(ctx: Context, accept: (e: StoredEvent) => boolean): BoundedStream<StoredEvent> {
+  const stream: BoundedStream<StoredEvent> = new BoundedStream<StoredEvent>(ctx.limits.subscriptionBuffer, () => unsubscribe());
   const unsubscribe = ctx.bus.subscribe((e) => {
     if (accept(e)) stream.push(e);
   });
-  try {
-    yield* stream;
-  } finally {
-    stream.end();
-  }
+  return stream;
+}
+
+/**
+ * `first` (if given), then `map` of each source item, skipping undefined results. Ending
+ * it ends the source at once, even while a `next()` is waiting.
+ */
+export function mapStream<S, T>(
+  source: AsyncIterator<S>,
+  map: (item: S) => Promise<T | undefined>,
+  first?: () => Promise<T | undefined>,
+): AsyncIterableIterator<T> {
+  let pendingFirst = first;
+  let closed = false;
+  const close = async () => {
+    closed = true;
+    await source.return?.();
+    return DONE;
+  };
+  return {
+    async next(): Promise<IteratorResult<T>> {
+      if (pendingFirst) {
+        const f = pendingFirst;
+        pendingFirst = undefined;
+        const value = await f();
+        if (value !== undefined && !closed) return { value, done: false };
+      }
+      while (!closed) {
+        const r = await source.next();
+        if (r.done || closed) break;
+        const value = await map(r.value);
+        if (value !== undefined && !closed) return { value, done: false };
+      }
+      return DONE;
+    },
+    return: close,
+    async throw(e: unknown) {
+      await close();
+      throw e;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /**
  * The outbox after `after`, then live events, with no gap and no duplicate at the seam.
- * Replay reads pages until it has reached what the bus has published; the switch to
- * live happens in one synchronous step (check, then subscribe), so no event can be
+ * Replay reads pages until it has caught up with what the bus has published; the switch
+ * to live happens in one synchronous step (check, then subscribe), so no event can be
  * published in between. Rows that another process committed and this one has not yet
  * published can show up in replay first: the id check drops their live copy.
  */
-export async function* replayThenLive(
+export function replayThenLive(
   ctx: Context,
   after: number,
   accept: (e: StoredEvent) => boolean,
-): AsyncGenerator<StoredEvent> {
+): AsyncIterableIterator<StoredEvent> {
   let cursor = after;
-  for (;;) {
-    const rows = await ctx.store.eventsAfter(cursor, 500);
-    for (const e of rows) {
-      cursor = e.id;
-      if (accept(e)) yield e;
-    }
-    if (rows.length === 500) continue;
-    // Nothing after the cursor although the bus is further on: those rows were trimmed.
-    if (rows.length === 0) cursor = Math.max(cursor, ctx.bus.lastPublishedId);
-    if (cursor >= ctx.bus.lastPublishedId) break;
-  }
-  const seen = cursor;
-  for await (const e of liveEvents(ctx, (e) => e.id > seen && accept(e))) yield e;
+  let page: StoredEvent[] = [];
+  let live: BoundedStream<StoredEvent> | null = null;
+  let closed = false;
+  return {
+    async next(): Promise<IteratorResult<StoredEvent>> {
+      while (!closed) {
+        const e = page.shift();
+        if (e) return { value: e, done: false };
+        if (live) return live.next();
+        // Read what the bus has published before the query: anything published while the
+        // query runs is newer, and the check below sends us round again to read it.
+        const published = ctx.bus.lastPublishedId;
+        const rows = await ctx.store.eventsAfter(cursor, 500);
+        if (closed) break;
+        if (rows.length > 0) {
+          cursor = rows[rows.length - 1]!.id;
+          page = rows.filter(accept);
+          continue;
+        }
+        // Nothing in the outbox after the cursor up to `published`: those rows were trimmed.
+        cursor = Math.max(cursor, published);
+        if (cursor >= ctx.bus.lastPublishedId) {
+          const seen = cursor;
+          live = liveEvents(ctx, (ev) => ev.id > seen && accept(ev));
+        }
+      }
+      return DONE;
+    },
+    async return() {
+      closed = true;
+      page = [];
+      live?.end();
+      return DONE;
+    },
+    async throw(e: unknown) {
+      closed = true;
+      live?.end();
+      throw e;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * A stream of "something changed" that folds bursts: however many events arrive, the
+ * consumer is woken at most once per `minGapMs`, and nothing is buffered but a flag.
+ */
+export function coalescedChanges(bus: EventBus, accept: (e: StoredEvent) => boolean, minGapMs: number): AsyncIterableIterator<true> {
+  let dirty = false;
+  let closed = false;
+  let wake: (() => void) | null = null;
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const unsubscribe = bus.subscribe((e) => {
+    if (!accept(e)) return;
+    dirty = true;
+    wake?.();
+  });
+  const stop = () => {
+    closed = true;
+    unsubscribe();
+    if (timer) clearTimeout(timer);
+    wake?.();
+  };
+  return {
+    async next(): Promise<IteratorResult<true>> {
+      while (!closed && !dirty) await new Promise<void>((r) => (wake = r));
+      wake = null;
+      const wait = last + minGapMs - Date.now();
+      if (!closed && wait > 0) await new Promise<void>((r) => ((wake = r), (timer = setTimeout(r, wait))));
+      wake = null;
+      if (closed) return DONE;
+      dirty = false;
+      last = Date.now();
+      return { value: true, done: false };
+    },
+    async return() {
+      stop();
+      return DONE;
+    },
+    async throw(e: unknown) {
+      stop();
+      throw e;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /** The cheap part of a TaskFilter, checked on the outbox row before any read. */
@@ -84,5 +211,3 @@ export function taskMatches(filter: TaskFilter | null | undefined, t: Task): boo
   if (filter.createdBefore != null && !(t.createdAt < filter.createdBefore)) return false;
   return true;
 }
-
-export type { TaskStore };

@@ -1,6 +1,6 @@
 import type { QueueStats } from '../../store/index.js';
 import { builder } from '../builder.js';
-import { liveEvents } from '../subscriptions.js';
+import { coalescedChanges, mapStream } from '../subscriptions.js';
 import { TaskStatusEnum } from './enums.js';
 
 const StatusCount = builder.objectRef<QueueStats['counts'][number]>('StatusCount').implement({
@@ -42,18 +42,15 @@ builder.subscriptionFields((t) => ({
     type: QueueStatsRef,
     description: 'Stats now, then after changes: at most a few times a second, however busy the queue.',
     args: { queue: t.arg.string() },
-    subscribe: async function* (_root, args, ctx) {
-      const minGapMs = 1000 / ctx.limits.statsPerSecond;
-      let last = Date.now();
-      yield await ctx.store.stats(args.queue);
-      // A change arriving during the quiet gap is folded into the next read: the stream
-      // waits out the gap, then reads once for everything that happened.
-      for await (const _e of liveEvents(ctx, (e) => !args.queue || e.queue === args.queue || e.kind === 'WORKER_UPDATED')) {
-        const wait = last + minGapMs - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        last = Date.now();
-        yield await ctx.store.stats(args.queue);
-      }
+    subscribe: (_root, args, ctx) => {
+      // Subscribed before the first read; a burst of changes becomes one read per gap.
+      const changes = coalescedChanges(
+        ctx.bus,
+        (e) => !args.queue || e.queue === args.queue || e.kind === 'WORKER_UPDATED',
+        1000 / ctx.limits.statsPerSecond,
+      );
+      const read = () => ctx.store.stats(args.queue);
+      return mapStream(changes, read, read);
     },
     resolve: (s: QueueStats) => s,
   }),

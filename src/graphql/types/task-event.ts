@@ -1,7 +1,7 @@
 import type { StoredEvent, Task } from '../../store/index.js';
 import { TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
-import { eventMatches, replayThenLive, taskMatches } from '../subscriptions.js';
+import { eventMatches, mapStream, replayThenLive, taskMatches } from '../subscriptions.js';
 import { TaskEventKindEnum } from './enums.js';
 import { TaskFilterInput, TaskRef } from './task.js';
 
@@ -33,14 +33,13 @@ builder.subscriptionFields((t) => ({
     type: TaskEventRef,
     description: 'Task events. With `after`, replays the outbox after that cursor first, then goes live.',
     args: { filter: t.arg({ type: TaskFilterInput }), after: t.arg.string() },
-    subscribe: async function* (_root, args, ctx) {
-      const after = parseCursor(args.after);
-      const accept = (e: StoredEvent) => eventMatches(args.filter, e);
-      const source = after === null ? replayThenLive(ctx, ctx.bus.lastPublishedId, accept) : replayThenLive(ctx, after, accept);
-      for await (const event of source) {
+    subscribe: (_root, args, ctx) => {
+      const after = parseCursor(args.after) ?? ctx.bus.lastPublishedId;
+      const source = replayThenLive(ctx, after, (e) => eventMatches(args.filter, e));
+      return mapStream(source, async (event): Promise<TaskEventValue | undefined> => {
         const task = await ctx.store.getTask(event.taskId!);
-        if (task && taskMatches(args.filter, task)) yield { event, task };
-      }
+        return task && taskMatches(args.filter, task) ? { event, task } : undefined;
+      });
     },
     resolve: (v: TaskEventValue) => v,
   }),

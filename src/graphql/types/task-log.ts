@@ -5,7 +5,7 @@ import { builder } from '../builder.js';
 import { LogLevelEnum } from './enums.js';
 import { leaseHolder } from '../auth.js';
 import { parseTaskId } from '../ids.js';
-import { liveEvents } from '../subscriptions.js';
+import { liveEvents, mapStream } from '../subscriptions.js';
 import { TaskRef } from './task.js';
 
 export const TaskLogRef = builder.loadableNode('TaskLog', {
@@ -99,12 +99,10 @@ builder.subscriptionFields((t) => ({
   taskLogAdded: t.field({
     type: TaskLogRef,
     args: { taskId: t.arg.id({ required: true }) },
-    subscribe: async function* (_root, args, ctx) {
+    subscribe: (_root, args, ctx) => {
       const taskId = parseTaskId(args.taskId, 'taskId');
-      for await (const e of liveEvents(ctx, (e) => e.kind === 'LOG_ADDED' && e.taskId === taskId)) {
-        const log = await ctx.store.getLog(e.logId!);
-        if (log) yield log;
-      }
+      const live = liveEvents(ctx, (e) => e.kind === 'LOG_ADDED' && e.taskId === taskId);
+      return mapStream(live, async (e) => (await ctx.store.getLog(e.logId!)) ?? undefined);
     },
     resolve: (log: TaskLog) => log,
   }),

@@ -4,7 +4,7 @@ import { TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
 import { parseTaskId } from '../ids.js';
 import { OrderDirection, TaskStatusEnum } from './enums.js';
-import { TASK_EVENT_KINDS, liveEvents } from '../subscriptions.js';
+import { TASK_EVENT_KINDS, liveEvents, mapStream } from '../subscriptions.js';
 
 const positiveId = (id: string) => {
   const n = Number(id);
@@ -172,26 +172,28 @@ builder.subscriptionFields((t) => ({
     type: TaskRef,
     description: 'The task now, then again after every change (progress included).',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: async function* (_root, args, ctx) {
+    subscribe: async (_root, args, ctx) => {
       const id = parseTaskId(args.id);
+      // Subscribe before reading the current state, so no change in between is missed.
       const live = liveEvents(ctx, (e) => e.taskId === id && TASK_EVENT_KINDS.has(e.kind));
       const first = await ctx.store.getTask(id);
       if (!first) {
-        await live.return(undefined);
+        live.end();
         throw new TaskwireError('NOT_FOUND', `task ${id} does not exist`);
       }
-      yield first;
-      let lastUpdate = first.updatedAt;
-      let lastStatus = first.status;
-      for await (const _e of live) {
-        const task = await ctx.store.getTask(id);
-        if (!task) return;
-        // Several events may be folded into one read; skip reads that show nothing new.
-        if (task.updatedAt === lastUpdate && task.status === lastStatus) continue;
-        lastUpdate = task.updatedAt;
-        lastStatus = task.status;
-        yield task;
-      }
+      // Several events may be folded into one read: skip reads that show nothing new.
+      let last = JSON.stringify(first);
+      return mapStream(
+        live,
+        async () => {
+          const task = await ctx.store.getTask(id);
+          const key = task ? JSON.stringify(task) : last;
+          if (!task || key === last) return undefined;
+          last = key;
+          return task;
+        },
+        async () => first,
+      );
     },
     resolve: (task: Task) => task,
   }),

@@ -3,7 +3,7 @@ import { TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
 import { parseWorkerId } from '../ids.js';
 import { WorkerStatusEnum } from './enums.js';
-import { liveEvents } from '../subscriptions.js';
+import { liveEvents, mapStream } from '../subscriptions.js';
 import { TaskRef } from './task.js';
 
 export const WorkerRef = builder.loadableNode('Worker', {
@@ -62,12 +62,11 @@ builder.subscriptionFields((t) => ({
   workerUpdated: t.field({
     type: WorkerRef,
     description: 'A worker registered, changed status or capabilities.',
-    subscribe: async function* (_root, _args, ctx) {
-      for await (const e of liveEvents(ctx, (e) => e.kind === 'WORKER_UPDATED')) {
-        const worker = await ctx.store.getWorker(e.workerId!);
-        if (worker) yield worker;
-      }
-    },
+    subscribe: (_root, _args, ctx) =>
+      mapStream(
+        liveEvents(ctx, (e) => e.kind === 'WORKER_UPDATED'),
+        async (e) => (await ctx.store.getWorker(e.workerId!)) ?? undefined,
+      ),
     resolve: (w: Worker) => w,
   }),
 }));
