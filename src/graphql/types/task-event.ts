@@ -44,3 +44,11 @@ builder.subscriptionFields((t) => ({
     resolve: (v: TaskEventValue) => v,
   }),
 }));
+
+builder.queryFields((t) => ({
+  lastEventCursor: t.string({
+    description:
+      'The newest event cursor. Read it in the same request as a snapshot (e.g. `tasks`), then subscribe to `taskEvents(after:)` with it: nothing between the two is missed.',
+    resolve: async (_root, _args, ctx) => String(await ctx.store.lastEventId()),
+  }),
+}));

@@ -47,6 +47,7 @@ builder.queryFields((t) => ({
 
 builder.objectField(TaskRef, 'lockedBy', (t) =>
   t.loadable({
+      description: 'The worker holding the lease while RUNNING; afterwards, the worker that ran the last attempt.',
       type: WorkerRef,
       nullable: true,
       loaderOptions: { cache: false },
