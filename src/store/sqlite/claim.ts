@@ -42,17 +42,32 @@ function indexFor(order: Order, byType: boolean): string {
 /** How a walk restricts priority: not at all, one level, or levels after a given one. */
 export type PriorityMode = 'any' | 'eq' | 'gt';
 
+/** Which optional filters a walk needs; each combination is its own cached statement. */
+export interface WalkShape {
+  formats: boolean;
+  excluded: boolean;
+}
+
+const ALL_FILTERS: WalkShape = { formats: true, excluded: true };
+
 /** The SQL of one index walk; exported for the EXPLAIN QUERY PLAN test. */
-export function candidateSql(order: Order, byType: boolean, priority: PriorityMode | boolean): string {
+export function candidateSql(
+  order: Order,
+  byType: boolean,
+  priority: PriorityMode | boolean,
+  shape: WalkShape = ALL_FILTERS,
+): string {
   const mode: PriorityMode = priority === true ? 'eq' : priority === false ? 'any' : priority;
+  // Filters a worker does not need are left out of the SQL rather than passed as NULL:
+  // SQLite would still set up their json_each subqueries on every claim.
   return `SELECT id, type, priority FROM tasks INDEXED BY ${indexFor(order, byType)}
     WHERE status = 'QUEUED' AND queue = @queue
       ${byType ? 'AND type = @type' : ''}
       ${mode === 'eq' ? 'AND priority = @priority' : mode === 'gt' ? 'AND priority > @priority' : ''}
       AND run_after <= @now
       AND (region IS NULL OR region = @region)
-      AND (@formats IS NULL OR format IS NULL OR format IN (SELECT value FROM json_each(@formats)))
-      AND (@excluded IS NULL OR type NOT IN (SELECT value FROM json_each(@excluded)))
+      ${shape.formats ? 'AND (format IS NULL OR format IN (SELECT value FROM json_each(@formats)))' : ''}
+      ${shape.excluded ? 'AND type NOT IN (SELECT value FROM json_each(@excluded))' : ''}
     ORDER BY ${ORDER_SQL[order]}
     LIMIT @limit`;
 }
@@ -84,17 +99,14 @@ export class CandidatePicker {
     return s;
   }
 
+  /** Named parameters for a walk; only those its SQL uses (better-sqlite3 refuses extras). */
   private params(q: CandidateQuery, limit: number, type: string | null, priority: number | null) {
-    return {
-      queue: q.queue,
-      type,
-      priority,
-      now: q.now,
-      region: q.match.region,
-      formats: q.match.formats ? JSON.stringify(q.match.formats) : null,
-      excluded: q.excludedTypes.length > 0 ? JSON.stringify(q.excludedTypes) : null,
-      limit,
-    };
+    const p: Record<string, unknown> = { queue: q.queue, now: q.now, region: q.match.region, limit };
+    if (type !== null) p.type = type;
+    if (priority !== null) p.priority = priority;
+    if (q.match.formats) p.formats = JSON.stringify(q.match.formats);
+    if (q.excludedTypes.length > 0) p.excluded = JSON.stringify(q.excludedTypes);
+    return p;
   }
 
   /** Up to `limit` candidates in strategy order. */
@@ -107,7 +119,8 @@ export class CandidatePicker {
     const byType = q.types !== null;
     const mode = level?.mode ?? 'any';
     const priority = level?.priority ?? null;
-    const stmt = this.stmt(candidateSql(order, byType, mode));
+    const shape = { formats: q.match.formats !== null, excluded: q.excludedTypes.length > 0 };
+    const stmt = this.stmt(candidateSql(order, byType, mode, shape));
     if (!byType) return stmt.all(this.params(q, limit, null, priority)) as Candidate[];
     const lists: Candidate[][] = [];
     for (const type of q.types!) {

@@ -22,6 +22,7 @@ import type {
   HeartbeatInput,
   HeartbeatResult,
   InternalEventKind,
+  JsonObject,
   LeaseState,
   ListLogsInput,
   ListTasksInput,
@@ -411,15 +412,18 @@ export class SqliteTaskStore implements TaskStore {
       if (existing) return { task: toTask(existing), created: false };
     }
     const { status, reason } = this.dependencyState(n.dependsOn);
-    const row = this.sql
+    const createdBy = optionalString(input.createdBy, 'createdBy');
+    const finishedAt = status === 'CANCELLED' ? now : null;
+    // The new row is built here from what was inserted rather than read back with
+    // RETURNING: that read and its JSON parsing cost as much as the insert itself.
+    const { lastInsertRowid } = this.sql
       .get(
         `INSERT INTO tasks (queue, type, priority, payload, compatibility, status, max_attempts, run_after,
            idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_by, created_at, updated_at)
          VALUES (@queue, @type, @priority, @payload, @compatibility, @status, @maxAttempts, @runAfter,
-           @idempotencyKey, @correlationId, @timeoutSeconds, @reason, @finishedAt, @createdBy, @now, @now)
-         RETURNING ${TASK_COLUMNS}`,
+           @idempotencyKey, @correlationId, @timeoutSeconds, @reason, @finishedAt, @createdBy, @now, @now)`,
       )
-      .get({
+      .run({
         queue: n.queue,
         type: n.type,
         priority: n.priority,
@@ -432,11 +436,41 @@ export class SqliteTaskStore implements TaskStore {
         correlationId: n.correlationId,
         timeoutSeconds: n.timeoutSeconds,
         reason,
-        finishedAt: status === 'CANCELLED' ? now : null,
-        createdBy: optionalString(input.createdBy, 'createdBy'),
+        finishedAt,
+        createdBy,
         now,
-      }) as TaskRow;
-    const task = toTask(row);
+      });
+    const payload = input.payload as JsonObject;
+    const compatibility = (input.compatibility ?? {}) as JsonObject;
+    const task: Task = {
+      id: Number(lastInsertRowid),
+      queue: n.queue,
+      type: n.type,
+      priority: n.priority,
+      payload,
+      compatibility,
+      region: jsonScalarText(compatibility.region),
+      format: jsonScalarText(payload.format),
+      status,
+      attempts: 0,
+      maxAttempts: n.maxAttempts,
+      runAfter: n.runAfter,
+      leaseUntil: null,
+      lockedBy: null,
+      progress: null,
+      progressMessage: null,
+      result: null,
+      errorMessage: reason,
+      cancelRequested: false,
+      idempotencyKey: n.idempotencyKey,
+      correlationId: n.correlationId,
+      timeoutSeconds: n.timeoutSeconds,
+      createdBy,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt,
+    };
     if (n.dependsOn.length > 0) {
       const insert = this.sql.get('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)');
       for (const dep of n.dependsOn) insert.run(task.id, dep);
@@ -473,6 +507,20 @@ export class SqliteTaskStore implements TaskStore {
   // ---------------------------------------------------------------- workers
 
   /** Registers or refreshes a worker; emits WORKER_UPDATED when it is new or changes status. */
+  /**
+   * The common case of touchWorker: an ACTIVE worker with unchanged capabilities only
+   * gets a fresh heartbeat. One UPDATE, no read, no event.
+   */
+  private refreshWorker(workerId: string, capabilities: string | null, now: number): boolean {
+    return (
+      this.sql
+        .get(
+          `UPDATE workers SET heartbeat_at = ? WHERE id = ? AND status = 'ACTIVE' AND (? IS NULL OR capabilities = ?)`,
+        )
+        .run(now, workerId, capabilities, capabilities).changes === 1
+    );
+  }
+
   private touchWorker(workerId: string, capabilities: string | null, now: number): Worker {
     const before = this.sql.get('SELECT status, capabilities FROM workers WHERE id = ?').get(workerId) as
       | { status: WorkerStatus; capabilities: string }
@@ -535,7 +583,7 @@ export class SqliteTaskStore implements TaskStore {
 
     return this.write(() => {
       const now = this.now();
-      this.touchWorker(workerId, capabilities, now);
+      if (!this.refreshWorker(workerId, capabilities, now)) this.touchWorker(workerId, capabilities, now);
       const budget = this.claimBudget(queue);
       let want = Math.min(limit, budget.total);
       const excluded = [...budget.perType].filter(([, left]) => left <= 0).map(([type]) => type);
@@ -1530,6 +1578,9 @@ export class SqliteTaskStore implements TaskStore {
     this.tail();
     this.closed = true;
     try {
+      // A reader in another process can hold the checkpoint back; wait briefly, not for
+      // the whole busy timeout: the next opener checkpoints anyway.
+      this.db.pragma('busy_timeout = 200');
       this.db.pragma('optimize');
       if (this.info.path !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch {
@@ -1556,6 +1607,15 @@ interface ScheduleRow {
   next_run_at: number | null;
   last_run_at: number | null;
   last_task_id: number | null;
+}
+
+/** What the generated region/format columns hold for a JSON value (json_extract, as text). */
+function jsonScalarText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value);
 }
 
 interface TokenRow {

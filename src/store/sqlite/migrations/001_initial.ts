@@ -37,16 +37,20 @@ CREATE TABLE tasks (
 );
 
 -- Claim indexes. Each is partial on QUEUED, so it holds only claimable rows and stays
--- small however many finished tasks the table keeps. Their column order is exactly the
--- ORDER BY of a claim strategy, so a claim walks the index from its first entry and
+-- small however many finished tasks the table keeps. Their leading columns are exactly
+-- the ORDER BY of a claim strategy, so a claim walks the index from its first entry and
 -- stops after LIMIT rows: no sort, whatever the queue's length.
 --   PRIORITY and WEIGHTED_RANDOM: (queue, priority, id)   FIFO and LIFO: (queue, id)
 -- and the same with type, for workers that claim only some types (one walk per type,
 -- merged in the engine, because an IN list over type would force a sort).
-CREATE INDEX ix_tasks_claim_priority      ON tasks (queue, priority, id)       WHERE status = 'QUEUED';
-CREATE INDEX ix_tasks_claim_fifo          ON tasks (queue, id)                 WHERE status = 'QUEUED';
-CREATE INDEX ix_tasks_claim_type_priority ON tasks (queue, type, priority, id) WHERE status = 'QUEUED';
-CREATE INDEX ix_tasks_claim_type_fifo     ON tasks (queue, type, id)           WHERE status = 'QUEUED';
+-- The trailing due time and type let a walk skip delayed tasks and excluded types on
+-- the index entry, without reading the row. (Region and format are not added: SQLite
+-- would not read virtual columns from an index anyway, and each copy costs a
+-- json_extract on every insert.)
+CREATE INDEX ix_tasks_claim_priority      ON tasks (queue, priority, id, run_after, type) WHERE status = 'QUEUED';
+CREATE INDEX ix_tasks_claim_fifo          ON tasks (queue, id, run_after, type)           WHERE status = 'QUEUED';
+CREATE INDEX ix_tasks_claim_type_priority ON tasks (queue, type, priority, id, run_after) WHERE status = 'QUEUED';
+CREATE INDEX ix_tasks_claim_type_fifo     ON tasks (queue, type, id, run_after)           WHERE status = 'QUEUED';
 
 -- RUNNING rows are few (bounded by worker concurrency): one small index serves the
 -- concurrency-limit counts, the sweeper and a worker's current tasks.
