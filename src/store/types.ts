@@ -249,6 +249,13 @@ export interface QueueStats {
   failedLastMinute: number;
 }
 
+export interface BackupResult {
+  totalPages: number;
+  integrity: string[];
+  tasks: number;
+  schemaVersion: number;
+}
+
 export interface SweepResult {
   expired: number;
   timedOut: number;
@@ -390,7 +397,11 @@ export interface TaskStore {
   vacuum(): Promise<void>;
   optimize(): Promise<void>;
   checkpoint(): Promise<{ busy: number; log: number; checkpointed: number }>;
-  backup(destination: string): Promise<{ totalPages: number }>;
+  /**
+   * Online backup to a new single file (rollback-journal mode), then checked: the copy's
+   * integrity_check result, task count and schema version.
+   */
+  backup(destination: string): Promise<BackupResult>;
   integrityCheck(): Promise<string[]>;
 
   /** Creates a token; the returned secret is never stored and cannot be shown again. */

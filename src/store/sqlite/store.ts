@@ -9,6 +9,7 @@ import { EventBus } from '../../events/bus.js';
 import { TaskwireError, invalidState, leaseLost, notFound, validation } from '../errors.js';
 import type {
   AppendLogInput,
+  BackupResult,
   CleanupResult,
   ClaimedTask,
   ClaimInput,
@@ -1527,7 +1528,8 @@ export class SqliteTaskStore implements TaskStore {
 
   async trimEvents(olderThanMs: number, keepAtMost: number): Promise<number> {
     return this.write(() => {
-      const cutoff = this.now() - olderThanMs;
+      // Never the last minute: another process tailing the outbox may not have read it yet.
+      const cutoff = this.now() - Math.max(olderThanMs, 60_000);
       let removed = this.sql
         .get(`DELETE FROM task_events WHERE id IN (SELECT id FROM task_events WHERE at < ? ORDER BY id LIMIT 100000)`)
         .run(cutoff).changes;
@@ -1554,12 +1556,22 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async backup(destination: string): Promise<{ totalPages: number }> {
+  async backup(destination: string): Promise<BackupResult> {
     if (this.closed) throw new TaskwireError('STORAGE', 'the store is closed');
     try {
       // The online backup API copies in steps between which writers go on.
       const r = await this.db.backup(destination, { progress: () => 256 });
-      return { totalPages: r.totalPages };
+      // The copy inherits WAL mode; a rollback journal makes it one self-contained file.
+      const copy = new Database(destination, { fileMustExist: true });
+      try {
+        copy.pragma('journal_mode = DELETE');
+        const integrity = (copy.pragma('integrity_check') as { integrity_check: string }[]).map((x) => x.integrity_check);
+        const tasks = (copy.prepare('SELECT count(*) AS c FROM tasks').get() as { c: number }).c;
+        const schemaVersion = (copy.prepare('SELECT max(version) AS v FROM taskwire_migrations').get() as { v: number }).v;
+        return { totalPages: r.totalPages, integrity, tasks, schemaVersion };
+      } finally {
+        copy.close();
+      }
     } catch (e) {
       const mapped = mapSqliteError(e);
       if (mapped instanceof TaskwireError) throw mapped;
