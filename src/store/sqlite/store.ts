@@ -1535,7 +1535,9 @@ export class SqliteTaskStore implements TaskStore {
         .run(cutoff).changes;
       const last = this.lastEventIdSync();
       if (keepAtMost < Number.MAX_SAFE_INTEGER) {
-        removed += this.sql.get('DELETE FROM task_events WHERE id <= ?').run(last - keepAtMost).changes;
+        removed += this.sql
+          .get('DELETE FROM task_events WHERE id <= ? AND at < ?')
+          .run(last - keepAtMost, this.now() - 60_000).changes;
       }
       return removed;
     });
