@@ -13,23 +13,10 @@
  */
 import { BoundedStream } from '../events/stream.js';
 import type { EventBus } from '../events/bus.js';
-import type { StoredEvent, Task, TaskFilter } from '../store/index.js';
+import { TASK_EVENT_KINDS as TASK_EVENT_KIND_LIST, type StoredEvent, type Task, type TaskFilter } from '../store/index.js';
 import type { Context } from './context.js';
 
-export const TASK_EVENT_KINDS = new Set([
-  'ENQUEUED',
-  'UNBLOCKED',
-  'CLAIMED',
-  'PROGRESS',
-  'SUCCEEDED',
-  'RETRY_SCHEDULED',
-  'FAILED',
-  'TIMED_OUT',
-  'CANCEL_REQUESTED',
-  'CANCELLED',
-  'LEASE_EXPIRED',
-  'REQUEUED',
-]);
+export const TASK_EVENT_KINDS: ReadonlySet<string> = new Set(TASK_EVENT_KIND_LIST);
 
 const DONE = { value: undefined, done: true } as IteratorReturnResult<undefined>;
 

@@ -40,6 +40,21 @@ export type TaskEventKind =
   | 'LEASE_EXPIRED'
   | 'REQUEUED';
 
+export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
+  'ENQUEUED',
+  'UNBLOCKED',
+  'CLAIMED',
+  'PROGRESS',
+  'SUCCEEDED',
+  'RETRY_SCHEDULED',
+  'FAILED',
+  'TIMED_OUT',
+  'CANCEL_REQUESTED',
+  'CANCELLED',
+  'LEASE_EXPIRED',
+  'REQUEUED',
+];
+
 /** Outbox rows that are not task events but travel the same way (cross-process, in order). */
 export type InternalEventKind = 'LOG_ADDED' | 'WORKER_UPDATED';
 

@@ -310,6 +310,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
           { signal: giveUp.signal },
         );
         failures = 0;
+        if (data.claimTasks.length > 0) logger.debug?.(`claimed ${data.claimTasks.map((c) => c.task.id).join(', ')}`);
         for (const claimed of data.claimTasks) runTask(claimed, sentAt);
       } catch (e) {
         if (giveUp.signal.aborted) break;

@@ -1,3 +1,4 @@
+import { TASK_EVENT_KINDS } from '../../store/index.js';
 import { builder } from '../builder.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
@@ -17,19 +18,4 @@ export const ClaimStrategyEnum = builder.enumType('ClaimStrategy', {
 export const LogLevelEnum = builder.enumType('LogLevel', { values: ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const });
 export const WorkerStatusEnum = builder.enumType('WorkerStatus', { values: ['ACTIVE', 'STALE', 'STOPPED'] as const });
 export const OrderDirection = builder.enumType('OrderDirection', { values: ['ASC', 'DESC'] as const });
-export const TaskEventKindEnum = builder.enumType('TaskEventKind', {
-  values: [
-    'ENQUEUED',
-    'UNBLOCKED',
-    'CLAIMED',
-    'PROGRESS',
-    'SUCCEEDED',
-    'RETRY_SCHEDULED',
-    'FAILED',
-    'TIMED_OUT',
-    'CANCEL_REQUESTED',
-    'CANCELLED',
-    'LEASE_EXPIRED',
-    'REQUEUED',
-  ] as const,
-});
+export const TaskEventKindEnum = builder.enumType('TaskEventKind', { values: TASK_EVENT_KINDS });

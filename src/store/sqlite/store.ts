@@ -936,14 +936,17 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async getTasks(ids: readonly number[]): Promise<(Task | null)[]> {
+  /** Rows by id, in the order asked, null where missing: the batch load behind every dataloader. */
+  private loadByIds<K, R extends { id: K }, T>(sql: string, ids: readonly K[], map: (row: R) => T): (T | null)[] {
     return this.read(() => {
-      const rows = this.sql
-        .get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`)
-        .all(JSON.stringify(ids)) as TaskRow[];
-      const byId = new Map(rows.map((r) => [r.id, toTask(r)]));
+      const rows = this.sql.get(sql).all(JSON.stringify(ids)) as R[];
+      const byId = new Map(rows.map((r) => [r.id, map(r)]));
       return ids.map((id) => byId.get(id) ?? null);
     });
+  }
+
+  async getTasks(ids: readonly number[]): Promise<(Task | null)[]> {
+    return this.loadByIds(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`, ids, toTask);
   }
 
   async getTaskByIdempotencyKey(key: string): Promise<Task | null> {
@@ -1114,13 +1117,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async getWorkers(ids: readonly string[]): Promise<(Worker | null)[]> {
-    return this.read(() => {
-      const rows = this.sql
-        .get(`SELECT ${WORKER_COLUMNS} FROM workers WHERE id IN (SELECT value FROM json_each(?))`)
-        .all(JSON.stringify(ids)) as WorkerRow[];
-      const byId = new Map(rows.map((r) => [r.id, toWorker(r)]));
-      return ids.map((id) => byId.get(id) ?? null);
-    });
+    return this.loadByIds(`SELECT ${WORKER_COLUMNS} FROM workers WHERE id IN (SELECT value FROM json_each(?))`, ids, toWorker);
   }
 
   async listWorkers(status?: readonly WorkerStatus[] | null): Promise<Worker[]> {
