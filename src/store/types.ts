@@ -325,6 +325,8 @@ export interface Schedule {
 export interface FireResult {
   /** Tasks enqueued by this call. */
   fired: { schedule: string; taskId: number; fireAt: number; missed: number }[];
+  /** Fires skipped because the schedule's template no longer passes validation. */
+  failed: { schedule: string; fireAt: number; error: string }[];
 }
 
 export type Role = 'admin' | 'producer' | 'worker' | 'viewer';

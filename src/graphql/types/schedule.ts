@@ -17,7 +17,12 @@ const ScheduleRef = builder.node(builder.objectRef<Schedule>('Schedule'), {
     taskTemplate: t.field({ type: 'JSON', description: 'The task each fire enqueues.', resolve: (s) => s.task }),
     nextRunAt: t.expose('nextRunAt', { type: 'DateTime', nullable: true }),
     lastRunAt: t.expose('lastRunAt', { type: 'DateTime', nullable: true }),
-    lastTask: t.field({ type: TaskRef, nullable: true, resolve: (s) => s.lastTaskId }),
+    lastTask: t.field({
+      type: TaskRef,
+      nullable: true,
+      description: 'The task of the last fire; null once retention has removed it.',
+      resolve: (s, _args, ctx) => (s.lastTaskId === null ? null : ctx.store.getTask(s.lastTaskId)),
+    }),
   }),
 });
 

@@ -1216,7 +1216,10 @@ export class SqliteTaskStore implements TaskStore {
       // A changed timing starts a new grid from now; an unchanged one keeps its next fire.
       const sameTiming = before && before.cron === cron && before.interval_seconds === intervalSeconds && before.timezone === timezone;
       const anchor = sameTiming ? before.anchor_at : now;
-      const next = sameTiming && before.next_run_at !== null ? before.next_run_at : nextFire({ cron, intervalSeconds, timezone }, now, anchor);
+      // A disabled schedule has no next fire; enabling one starts from now, so fires that
+      // fell while it was disabled are not caught up.
+      const keepNext = sameTiming && before.enabled === 1 && before.next_run_at !== null;
+      const next = !enabled ? null : keepNext ? before.next_run_at : nextFire({ cron, intervalSeconds, timezone }, now, anchor);
       this.sql
         .get(
           `INSERT INTO schedules (name, cron, interval_seconds, timezone, enabled, task_type, task_payload, task_queue,
@@ -1259,8 +1262,9 @@ export class SqliteTaskStore implements TaskStore {
       const row = this.scheduleRow(n);
       if (!row) throw notFound('schedule', n);
       const now = this.now();
-      // Re-enabling starts from now: fires missed while disabled are not caught up.
-      const next = enabled && !row.enabled ? nextFire(scheduleTiming(row), now, row.anchor_at) : row.next_run_at;
+      // Disabling clears the next fire; re-enabling starts from now: fires missed while
+      // disabled are not caught up.
+      const next = !enabled ? null : row.enabled ? row.next_run_at : nextFire(scheduleTiming(row), now, row.anchor_at);
       this.sql
         .get('UPDATE schedules SET enabled = ?, next_run_at = ?, updated_at = ? WHERE name = ?')
         .run(enabled ? 1 : 0, next, now, n);
@@ -1284,6 +1288,7 @@ export class SqliteTaskStore implements TaskStore {
         .get(`SELECT * FROM schedules INDEXED BY ix_schedules_due WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at`)
         .all(now) as ScheduleRow[];
       const fired: FireResult['fired'] = [];
+      const failed: FireResult['failed'] = [];
       for (const row of due) {
         const timing = scheduleTiming(row);
         const fireAt = row.next_run_at!;
@@ -1295,30 +1300,41 @@ export class SqliteTaskStore implements TaskStore {
         }
         const next = nextFire(timing, now, row.anchor_at);
         const key = `schedule:${row.name}:${new Date(fireAt).toISOString()}`;
-        const { task, created } = this.enqueueOne(
-          {
-            type: row.task_type,
-            payload: JSON.parse(row.task_payload),
-            queue: row.task_queue,
-            priority: row.task_priority,
-            compatibility: JSON.parse(row.task_compatibility),
-            maxAttempts: row.task_max_attempts,
-            timeoutSeconds: row.task_timeout_seconds,
-            idempotencyKey: key,
-            correlationId: `schedule:${row.name}`,
-          },
-          now,
-        );
-        if (created) {
-          const note = missed > 0 ? `; ${missed >= 1000 ? 'at least 1000' : missed} fire(s) missed while the scheduler was down were folded into this one` : '';
-          this.addLog(task.id, now, missed > 0 ? 'WARN' : 'INFO', `enqueued by schedule ${row.name} for ${new Date(fireAt).toISOString()}${note}`, null);
-          fired.push({ schedule: row.name, taskId: task.id, fireAt, missed });
+        let taskId: number | null = row.last_task_id;
+        try {
+          // A savepoint per schedule: one whose template no longer passes (say, a smaller
+          // payload limit on this server) is skipped, and the others still fire.
+          const result = this.runInTransaction.immediate(() =>
+            this.enqueueOne(
+              {
+                type: row.task_type,
+                payload: JSON.parse(row.task_payload),
+                queue: row.task_queue,
+                priority: row.task_priority,
+                compatibility: JSON.parse(row.task_compatibility),
+                maxAttempts: row.task_max_attempts,
+                timeoutSeconds: row.task_timeout_seconds,
+                idempotencyKey: key,
+                correlationId: `schedule:${row.name}`,
+              },
+              now,
+            ),
+          ) as EnqueueResult;
+          taskId = result.task.id;
+          if (result.created) {
+            const note = missed > 0 ? `; ${missed >= 1000 ? 'at least 1000' : missed} fire(s) missed while the scheduler was down were folded into this one` : '';
+            this.addLog(taskId, now, missed > 0 ? 'WARN' : 'INFO', `enqueued by schedule ${row.name} for ${new Date(fireAt).toISOString()}${note}`, null);
+            fired.push({ schedule: row.name, taskId, fireAt, missed });
+          }
+        } catch (e) {
+          if (!(e instanceof TaskwireError) || e.code !== 'VALIDATION') throw e;
+          failed.push({ schedule: row.name, fireAt, error: e.message });
         }
         this.sql
           .get('UPDATE schedules SET next_run_at = ?, last_run_at = ?, last_task_id = ?, updated_at = ? WHERE name = ?')
-          .run(next, fireAt, task.id, now, row.name);
+          .run(next, fireAt, taskId, now, row.name);
       }
-      return { fired };
+      return { fired, failed };
     });
   }
 
