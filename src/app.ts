@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -17,7 +17,7 @@ import { serveDashboard } from './dashboard/serve.js';
 import { ClaimWaiters } from './events/claim-waiters.js';
 import { principalFor } from './graphql/auth.js';
 import type { Context, Principal } from './graphql/context.js';
-import { handleJsonPost, isPlainJsonPost } from './graphql/http.js';
+import { handleJsonPost, isPlainJsonPost, missingOperation, unsupportedMediaType } from './graphql/http.js';
 import { schema } from './graphql/schema.js';
 import { createLogger, requestContext, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -121,17 +121,30 @@ export function maskError(error: unknown, message: string): Error {
     return new GraphQLError(expected.message, {
       nodes: gqlError?.nodes,
       path: gqlError?.path,
-      extensions: { code: expected.code, ...(expected.details ?? {}) },
+      extensions: {
+        code: expected.code,
+        ...(expected.details ?? {}),
+        // yoga reads `http` for the status of requests it serves itself, and drops it from the body.
+        ...(expected.code === 'UNAUTHENTICATED' ? { http: { status: 401 } } : {}),
+      },
     });
   }
   if (gqlError && isRequestError(gqlError)) {
-    const { http: _http, ...extensions } = gqlError.extensions ?? {};
+    // Only our code (and yoga's status hint): other extensions may carry parser internals.
+    const http = gqlError.extensions?.http;
     return new GraphQLError(gqlError.message, {
       nodes: gqlError.nodes,
       source: gqlError.source,
       positions: gqlError.positions,
       path: gqlError.path,
-      extensions: { ...extensions, code: 'VALIDATION' },
+      extensions: { code: 'VALIDATION', ...(http ? { http } : {}) },
+    });
+  }
+  // yoga's request parser throws a bare SyntaxError for unparseable JSON in a query
+  // string or form body: the client's mistake, not ours.
+  if (error instanceof SyntaxError || (gqlError?.originalError instanceof SyntaxError && !gqlError.path)) {
+    return new GraphQLError('the request carries JSON that does not parse', {
+      extensions: { code: 'VALIDATION', http: { status: 400 } },
     });
   }
   return new GraphQLError(message, { path: gqlError?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
@@ -265,6 +278,11 @@ export function buildApp(options: AppOptions = {}): App {
     }
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
+    if (path === '/graphql' && unsupportedMediaType(req)) {
+      res.writeHead(415, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: 'send GraphQL requests as application/json', extensions: { code: 'VALIDATION' } }] }));
+      return;
+    }
     if (path === '/graphql' && isPlainJsonPost(req)) {
       handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, maskError: mask }).catch((e) => {
         logger.error({ err: e }, 'request failed');
@@ -284,16 +302,31 @@ export function buildApp(options: AppOptions = {}): App {
   });
   const upkeep = new Upkeep(store, logger, metrics, { ...UPKEEP_DEFAULTS, retentionMs: config.retentionMs, ...options.upkeep });
   upkeep.start();
+  // graphql-ws answers a client frame of a server-only type (next, error, connection_ack)
+  // with 4500, an internal error; it is the client's protocol error. This listener is
+  // registered first, so its 4400 reaches the client before graphql-ws reacts.
+  wsServer.on('connection', (socket: WebSocket) => {
+    socket.on('message', (data) => {
+      let type: unknown;
+      try {
+        type = (JSON.parse(String(data)) as { type?: unknown }).type;
+      } catch {
+        return; // graphql-ws closes unparseable frames with 4400 itself
+      }
+      if (type === 'next' || type === 'error' || type === 'connection_ack') {
+        socket.close(4400, `a client may not send ${type} messages`);
+      }
+    });
+  });
   useServer<Record<string, unknown>, WsExtra>(
     {
       connectionInitWaitTimeout: 10_000,
       // A bad or missing token (when tokens exist) closes the socket with 4403 Forbidden.
       onConnect: async (ctx) => {
         try {
-          ctx.extra.principal = await principalFor(
-            store,
-            ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.extra.request.headers.authorization,
-          );
+          ctx.extra.authorization =
+            ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.extra.request.headers.authorization;
+          ctx.extra.principal = await principalFor(store, ctx.extra.authorization);
           ctx.extra.active = new Set();
           return true;
         } catch {
@@ -313,6 +346,14 @@ export function buildApp(options: AppOptions = {}): App {
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, id, payload) => {
+        // The token is checked again for every operation (a cached lookup), so a revoked
+        // token stops working on sockets opened before the revocation too.
+        try {
+          ctx.extra.principal = await principalFor(store, ctx.extra.authorization);
+        } catch {
+          ctx.extra.socket.close(4403, 'Forbidden');
+          return [mask(new TaskwireError('UNAUTHENTICATED', 'the token is unknown or revoked'), '') as GraphQLError];
+        }
         const active = (ctx.extra.active ??= new Set());
         if (active.size >= config.maxSubscriptionsPerConnection) {
           return [
@@ -336,6 +377,9 @@ export function buildApp(options: AppOptions = {}): App {
           document = enveloped.parse(payload.query);
         } catch (e) {
           return [mask(e, 'Unexpected error.') as GraphQLError];
+        }
+        if (!getOperationAST(document, payload.operationName)) {
+          return [mask(new TaskwireError('VALIDATION', missingOperation(payload.operationName)), '') as GraphQLError];
         }
         const args: ExecutionArgs = {
           schema: enveloped.schema,
@@ -416,6 +460,8 @@ interface WsExtra extends Record<PropertyKey, unknown> {
   socket: WebSocket;
   request: IncomingMessage;
   principal?: Principal;
+  /** The Authorization value given at connection init. */
+  authorization?: unknown;
   /** Ids of this connection's operations in flight, for the per-connection cap. */
   active?: Set<string>;
 }

@@ -16,7 +16,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
     }
     throw e;
   }
-  const open = !(await app.store.hasActiveTokens());
+  const open = !(await app.store.hasTokens());
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.host) || config.host.startsWith('127.');
   if (open && !loopback && !config.allowOpen) {
     console.error(

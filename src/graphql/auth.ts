@@ -12,7 +12,7 @@ export const OPEN_PRINCIPAL: Principal = Object.freeze({
 
 /** `Authorization` as sent over HTTP, or in graphql-ws connectionParams. */
 export async function principalFor(store: TaskStore, authorization: unknown): Promise<Principal> {
-  if (!(await store.hasActiveTokens())) return OPEN_PRINCIPAL;
+  if (!(await store.hasTokens())) return OPEN_PRINCIPAL;
   if (typeof authorization !== 'string' || authorization.length === 0) {
     throw new TaskwireError('UNAUTHENTICATED', 'this server requires a token: send Authorization: Bearer <token>');
   }

@@ -9,9 +9,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
+import { TaskwireError } from '../store/index.js';
 import type { Context } from './context.js';
 
 type MaskError = (error: unknown, message: string) => Error;
+
+/** The message for a document that has no operation by the given name (or several and no name). */
+export function missingOperation(operationName: string | null | undefined): string {
+  return operationName
+    ? `the document has no operation named "${operationName}"`
+    : 'the document has several operations (or none): give operationName';
+}
+
+const ACCEPTED_TYPES = ['application/json', 'application/graphql', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+
+/** A POST whose body is in no format GraphQL over HTTP accepts. */
+export function unsupportedMediaType(req: IncomingMessage): boolean {
+  if (req.method !== 'POST') return false;
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  return !ACCEPTED_TYPES.some((t) => type.startsWith(t));
+}
 
 /** True when this request is one the fast path handles. */
 export function isPlainJsonPost(req: IncomingMessage): boolean {
@@ -22,8 +39,18 @@ export function isPlainJsonPost(req: IncomingMessage): boolean {
   return !accept.includes('text/event-stream') && !accept.includes('multipart/mixed');
 }
 
-function send(res: ServerResponse, status: number, body: unknown, contentType: string): void {
-  const text = JSON.stringify(body);
+/** Errors as sent: without `extensions.http`, yoga's status hint, which has done its job here. */
+function publicErrors(errors: readonly unknown[]): unknown[] {
+  return errors.map((e) => {
+    const json = e instanceof GraphQLError ? e.toJSON() : (e as { extensions?: Record<string, unknown> });
+    if (!json.extensions || !('http' in json.extensions)) return json;
+    const { http: _http, ...extensions } = json.extensions;
+    return { ...json, extensions };
+  });
+}
+
+function send(res: ServerResponse, status: number, body: { errors?: readonly unknown[] } & Record<string, unknown>, contentType: string): void {
+  const text = JSON.stringify(body.errors ? { ...body, errors: publicErrors(body.errors) } : body);
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -105,7 +132,10 @@ export async function handleJsonPost(
   }
   if (validationErrors.length > 0) return send(res, 400, { errors: mask(validationErrors) }, contentType);
   const operation = getOperationAST(document, params.operationName as string | undefined);
-  if (operation?.operation === 'subscription') {
+  if (!operation) {
+    return send(res, 400, { errors: mask([new TaskwireError('VALIDATION', missingOperation(params.operationName as string | undefined))]) }, contentType);
+  }
+  if (operation.operation === 'subscription') {
     return send(
       res,
       400,
@@ -132,5 +162,5 @@ export async function handleJsonPost(
   if (typeof (result as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
     return send(res, 400, { errors: mask([new GraphQLError('incremental delivery needs multipart or SSE')]) }, contentType);
   }
-  send(res, 200, result, contentType);
+  send(res, 200, result as unknown as Record<string, unknown>, contentType);
 }

@@ -427,8 +427,11 @@ export interface TaskStore {
   revokeToken(id: string): Promise<TokenInfo>;
   /** The live (not revoked) token this secret belongs to, or null. */
   authenticate(token: string): Promise<TokenInfo | null>;
-  /** Whether any live token exists: with none, access control is off. */
-  hasActiveTokens(): Promise<boolean>;
+  /**
+   * Whether access control is on: once any token has been created, it stays on, even
+   * when every token is revoked (revoking the last token must not open the server).
+   */
+  hasTokens(): Promise<boolean>;
 
   close(): Promise<void>;
 }

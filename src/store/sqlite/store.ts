@@ -653,10 +653,10 @@ export class SqliteTaskStore implements TaskStore {
         const row = this.sql
           .get(
             `UPDATE tasks SET lease_until = max(lease_until, @until)
-             WHERE id = @id AND status = 'RUNNING' AND lease_token = @token
+             WHERE id = @id AND status = 'RUNNING' AND lease_token = @token AND locked_by = @worker
              RETURNING lease_until, cancel_requested`,
           )
-          .get({ id: ref.taskId, token: ref.leaseToken, until }) as { lease_until: number; cancel_requested: number } | undefined;
+          .get({ id: ref.taskId, token: ref.leaseToken, until, worker: workerId }) as { lease_until: number; cancel_requested: number } | undefined;
         if (row) return { taskId: ref.taskId, leaseUntil: row.lease_until, cancelRequested: row.cancel_requested !== 0, lost: false };
         const other = this.sql.get('SELECT cancel_requested FROM tasks WHERE id = ?').get(ref.taskId) as
           | { cancel_requested: number }
@@ -1438,10 +1438,10 @@ export class SqliteTaskStore implements TaskStore {
     return info;
   }
 
-  async hasActiveTokens(): Promise<boolean> {
+  async hasTokens(): Promise<boolean> {
     const now = Date.now();
     if (this.activeTokens && this.activeTokens.until > now) return this.activeTokens.value;
-    const value = this.read(() => !!this.sql.get('SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1').get());
+    const value = this.read(() => !!this.sql.get('SELECT 1 FROM api_tokens LIMIT 1').get());
     this.activeTokens = { value, until: now + 1000 };
     return value;
   }
