@@ -80,6 +80,7 @@ const EXPECTED_CODES = new Set([
   'STORAGE',
   'SLOW_CONSUMER',
   'SCHEMA',
+  'UNAVAILABLE',
 ]);
 
 const MASKED_CODES = new Set([...EXPECTED_CODES, 'INTERNAL_SERVER_ERROR']);
@@ -188,9 +189,10 @@ export function buildApp(options: AppOptions = {}): App {
     // WebSocket operations arrive with the principal checked at connection init; HTTP and
     // SSE requests carry their token in the Authorization header.
     context: async (initial) => {
-      const given = (initial as { principal?: Principal }).principal;
-      const principal = given ?? (await principalFor(store, authorizationHeader(initial)));
-      return { store, bus, waiters, limits, principal, metrics };
+      const given = initial as { principal?: Principal; signal?: AbortSignal; request?: Request };
+      const principal = given.principal ?? (await principalFor(store, authorizationHeader(initial)));
+      const signal = given.signal ?? given.request?.signal ?? null;
+      return { store, bus, waiters, limits, principal, metrics, signal };
     },
     maskedErrors: { maskError: mask },
     // The body limit is enforced in front of yoga (below), which is much cheaper than
@@ -296,6 +298,14 @@ export function buildApp(options: AppOptions = {}): App {
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
   let activeOperations = 0;
+  let wsExecuting = 0;
+  const endOperation = (extra: WsExtra, id: string) => {
+    const controller = extra.active?.get(id);
+    if (!controller) return;
+    extra.active!.delete(id);
+    activeOperations--;
+    controller.abort();
+  };
   metrics = new Metrics(store, bus, {
     webSockets: () => wsServer.clients.size,
     subscriptions: () => activeOperations,
@@ -327,23 +337,23 @@ export function buildApp(options: AppOptions = {}): App {
           ctx.extra.authorization =
             ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.extra.request.headers.authorization;
           ctx.extra.principal = await principalFor(store, ctx.extra.authorization);
-          ctx.extra.active = new Set();
+          ctx.extra.active = new Map();
           return true;
         } catch {
           return false;
         }
       },
-      onComplete: (ctx, id) => {
-        if (ctx.extra.active?.delete(id)) activeOperations--;
-      },
-      onError: (ctx, id) => {
-        if (ctx.extra.active?.delete(id)) activeOperations--;
-      },
+      onComplete: (ctx, id) => endOperation(ctx.extra, id),
+      onError: (ctx, id) => endOperation(ctx.extra, id),
       onClose: (ctx) => {
-        activeOperations -= ctx.extra.active?.size ?? 0;
-        ctx.extra.active?.clear();
+        for (const id of [...(ctx.extra.active?.keys() ?? [])]) endOperation(ctx.extra, id);
       },
-      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+      // Executions (queries and mutations) in flight are counted, so that stop() can let
+      // them answer before it closes the sockets.
+      execute: (args: ExecutionArgs) => {
+        wsExecuting++;
+        return Promise.resolve((args.rootValue as EnvelopedRoot).execute(args)).finally(() => wsExecuting--);
+      },
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, id, payload) => {
         // The token is checked again for every operation (a cached lookup), so a revoked
@@ -354,7 +364,10 @@ export function buildApp(options: AppOptions = {}): App {
           ctx.extra.socket.close(4403, 'Forbidden');
           return [mask(new TaskwireError('UNAUTHENTICATED', 'the token is unknown or revoked'), '') as GraphQLError];
         }
-        const active = (ctx.extra.active ??= new Set());
+        if (stopping) {
+          return [mask(new TaskwireError('UNAVAILABLE', 'the server is shutting down; retry on another connection'), '') as GraphQLError];
+        }
+        const active = (ctx.extra.active ??= new Map());
         if (active.size >= config.maxSubscriptionsPerConnection) {
           return [
             mask(
@@ -363,7 +376,8 @@ export function buildApp(options: AppOptions = {}): App {
             ) as GraphQLError,
           ];
         }
-        active.add(id);
+        const controller = new AbortController();
+        active.set(id, controller);
         activeOperations++;
         const enveloped = yoga.getEnveloped({
           ...ctx,
@@ -371,6 +385,7 @@ export function buildApp(options: AppOptions = {}): App {
           socket: ctx.extra.socket,
           params: payload,
           principal: ctx.extra.principal,
+          signal: controller.signal,
         });
         let document;
         try {
@@ -436,7 +451,10 @@ export function buildApp(options: AppOptions = {}): App {
         await upkeep.stop();
         metrics?.close();
         waiters.close(); // long-polls return [] at once
-        // Close frames first (1001 Going Away), and give clients a moment to answer them.
+        // Let requests and WebSocket executions in flight answer before anything closes.
+        const drainBy = Date.now() + 10_000;
+        while ((inFlight.size > 0 || wsExecuting > 0) && Date.now() < drainBy) await new Promise((r) => setTimeout(r, 5));
+        // Close frames next (1001 Going Away), and give clients a moment to answer them.
         const sockets = [...(wsServer.clients as Set<WebSocket>)];
         const socketsClosed = Promise.all(sockets.map((s) => new Promise<void>((r) => (s.readyState === s.CLOSED ? r() : s.once('close', () => r())))));
         for (const client of sockets) client.close(1001, 'server shutting down');
@@ -462,8 +480,9 @@ interface WsExtra extends Record<PropertyKey, unknown> {
   principal?: Principal;
   /** The Authorization value given at connection init. */
   authorization?: unknown;
-  /** Ids of this connection's operations in flight, for the per-connection cap. */
-  active?: Set<string>;
+  /** This connection's operations in flight (for the per-connection cap), each with the
+   * controller that tells its resolvers the client has gone. */
+  active?: Map<string, AbortController>;
 }
 
 function authorizationHeader(initial: unknown): string | undefined {

@@ -21,6 +21,8 @@ export interface Context {
   limits: ApiLimits;
   principal: Principal;
   metrics: Metrics | null;
+  /** Aborted when the client gives up on the request (disconnects, completes the operation). */
+  signal: AbortSignal | null;
 }
 
 export interface ApiLimits {

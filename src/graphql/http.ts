@@ -117,7 +117,12 @@ export async function handleJsonPost(
     : 'application/json; charset=utf-8';
   const mask = (errors: readonly unknown[]) => errors.map((e) => options.maskError(e, 'Unexpected error.'));
 
-  const enveloped = yoga.getEnveloped({ req, res, params });
+  // Aborted if the client disconnects before its answer: a long-poll then claims nothing.
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const enveloped = yoga.getEnveloped({ req, res, params, signal: controller.signal });
   let document: DocumentNode;
   try {
     document = enveloped.parse(params.query);

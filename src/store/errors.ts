@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
   | 'STORAGE'
-  | 'SLOW_CONSUMER';
+  | 'SLOW_CONSUMER'
+  | 'UNAVAILABLE';
 
 export class TaskwireError extends Error {
   readonly code: ErrorCode;

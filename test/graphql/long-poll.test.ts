@@ -109,3 +109,75 @@ describe('claimTasks long-poll', () => {
     expect(r).toEqual({ status: 200, body: { data: { claimTasks: [] } } });
   });
 });
+
+describe('a long-poll whose client has gone', () => {
+  it('claims nothing after an HTTP client disconnects', async () => {
+    const t = makeApp();
+    const { url } = await t.listen();
+    const aborter = new AbortController();
+    const pending = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: CLAIM, variables: { w: 'gone-http', wait: 20 } }),
+      signal: aborter.signal,
+    }).catch(() => 'aborted');
+    await untilWaiting(t, 'gone-http');
+    aborter.abort();
+    expect(await pending).toBe('aborted');
+    // Give the server a moment to see the closed socket, then offer work.
+    await waitFor(() => t.app.httpServer.listenerCount('request') > 0, 'the server to be serving');
+    await new Promise((r) => setTimeout(r, 50));
+    const { task } = await t.store.enqueue({ type: 'after-abort', payload: {} });
+    // A live worker gets it: the departed one did not take it.
+    const claimed = await t.ok<{ claimTasks: { task: { id: string } }[] }>(CLAIM, { w: 'alive', wait: 5 });
+    expect(claimed.claimTasks).toHaveLength(1);
+    expect((await t.store.getTask(task.id))!.lockedBy).toBe('alive');
+  });
+
+  it('claims nothing after a WebSocket client completes the operation', async () => {
+    const t = makeApp();
+    const { wsUrl } = await t.listen();
+    const client = wsClient(wsUrl);
+    const results: unknown[] = [];
+    const stop = client.subscribe({ query: CLAIM, variables: { w: 'gone-ws', wait: 20 } }, {
+      next: (v) => void results.push(v),
+      error: () => {},
+      complete: () => {},
+    });
+    await untilWaiting(t, 'gone-ws');
+    stop(); // sends Complete for the pending mutation
+    await new Promise((r) => setTimeout(r, 50));
+    const { task } = await t.store.enqueue({ type: 'after-complete', payload: {} });
+    const claimed = await t.ok<{ claimTasks: { task: { id: string } }[] }>(CLAIM, { w: 'alive', wait: 5 });
+    expect(claimed.claimTasks).toHaveLength(1);
+    expect((await t.store.getTask(task.id))!.lockedBy).toBe('alive');
+    expect(results).toEqual([]);
+  });
+});
+
+describe('stop() and WebSocket operations', () => {
+  it('lets a WebSocket mutation in flight answer before the socket closes', async () => {
+    const t = makeApp();
+    const { wsUrl } = await t.listen();
+    const client = wsClient(wsUrl);
+    await t.store.enqueue({ type: 'x', payload: {} });
+    // Hold the engine's claim back until stop() has begun.
+    const realClaim = t.store.claim.bind(t.store);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    t.store.claim = async (input) => {
+      await gate;
+      return realClaim(input);
+    };
+    const answer = new Promise<unknown>((resolve, reject) => {
+      client.subscribe({ query: CLAIM, variables: { w: 'busy' } }, { next: resolve, error: reject, complete: () => {} });
+    });
+    await waitFor(() => t.app.wsServer.clients.size === 1, 'the socket to be open');
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = t.app.stop();
+    release();
+    const result = (await answer) as { data?: { claimTasks: unknown[] } };
+    expect(result.data?.claimTasks).toHaveLength(1);
+    await stopped;
+  });
+});

@@ -105,7 +105,8 @@ builder.mutationFields((t) => ({
         if (claimed.length > 0) return claimed;
         const left = deadline - Date.now();
         if (left <= 0) return claimed;
-        if ((await ctx.waiters.wait(queue, left)) === 'closed') return [];
+        // A client that went away must not be handed a task it will never see.
+        if ((await ctx.waiters.wait(queue, left, ctx.signal ?? undefined)) === 'closed' || ctx.signal?.aborted) return [];
       }
     },
   }),
