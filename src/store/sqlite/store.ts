@@ -970,30 +970,21 @@ export class SqliteTaskStore implements TaskStore {
       where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
       params.push(...values);
     };
+    // One condition per filter field that is set; NULL and undefined mean "any".
+    const compare = (column: string, op: string, value: unknown) => {
+      if (value === undefined || value === null) return;
+      where.push(`${column} ${op} ?`);
+      params.push(value);
+    };
     inList('status', f.status);
-    if (f.queue !== undefined && f.queue !== null) {
-      where.push('queue = ?');
-      params.push(f.queue);
-    }
+    compare('queue', '=', f.queue);
     inList('type', f.type);
     inList('region', f.region);
     inList('format', f.format);
-    if (f.correlationId !== undefined && f.correlationId !== null) {
-      where.push('correlation_id = ?');
-      params.push(f.correlationId);
-    }
-    if (f.idempotencyKey !== undefined && f.idempotencyKey !== null) {
-      where.push('idempotency_key = ?');
-      params.push(f.idempotencyKey);
-    }
-    if (f.createdAfter !== undefined && f.createdAfter !== null) {
-      where.push('created_at > ?');
-      params.push(f.createdAfter);
-    }
-    if (f.createdBefore !== undefined && f.createdBefore !== null) {
-      where.push('created_at < ?');
-      params.push(f.createdBefore);
-    }
+    compare('correlation_id', '=', f.correlationId);
+    compare('idempotency_key', '=', f.idempotencyKey);
+    compare('created_at', '>', f.createdAfter);
+    compare('created_at', '<', f.createdBefore);
     return { where, params };
   }
 
