@@ -54,7 +54,7 @@ describe('4 processes claiming from one file', () => {
       expect(exits[w], `worker w${w} exit; stderr: ${c.stderr}`).toEqual({ code: 0, signal: null });
       reports.push(JSON.parse(readFileSync(join(tmp.dir, `w${w}.json`), 'utf8')) as WorkerReport);
     }
-  }, 60_000);
+  }, 180_000);
 
   afterAll(() => {
     for (const c of children) c.kill();

@@ -152,5 +152,5 @@ describe('crash: SIGKILL mid-stream', () => {
         await store.close();
       }
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -101,5 +101,5 @@ describe('lease expiry across processes', () => {
     expect(kinds).toEqual(['ENQUEUED:', 'CLAIMED:doomed', 'LEASE_EXPIRED:', 'CLAIMED:heir', 'SUCCEEDED:']);
     const lastKinds = (await store.eventsAfter(0, 1000)).filter((e) => e.taskId === lastTry.id).map((e) => e.kind);
     expect(lastKinds).toEqual(['ENQUEUED', 'CLAIMED', 'LEASE_EXPIRED', 'FAILED']);
-  }, 60_000);
+  }, 180_000);
 });
