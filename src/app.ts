@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -222,7 +221,8 @@ export function buildApp(options: AppOptions = {}): App {
         ? []
         : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
     ],
-    renderGraphiQL,
+    // Loaded on first use: the bundled GraphiQL is large and costs start-up time.
+    renderGraphiQL: async (opts) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(opts),
     logging: false,
   });
 
@@ -418,10 +418,22 @@ export function buildApp(options: AppOptions = {}): App {
   );
 
   // One tick for the timed work: expired leases, timeouts, stale workers, due schedules.
-  const sweeper = setInterval(() => {
-    store.sweep().catch((e) => logger.warn({ err: e }, 'sweep failed'));
-    store.fireDueSchedules().catch((e) => logger.warn({ err: e }, 'scheduler failed'));
-  }, config.sweepIntervalMs);
+  // Each job waits only briefly for the write lock; if another process holds it, the tick
+  // is skipped (BUSY) and the next one tries again.
+  const tick = async () => {
+    for (const [name, job] of [
+      ['sweep', () => store.sweep()],
+      ['scheduler', () => store.fireDueSchedules()],
+    ] as const) {
+      try {
+        await job();
+      } catch (e) {
+        if (e instanceof TaskwireError && e.code === 'BUSY') return logger.warn({ job: name }, `database busy: ${name} skipped this tick`);
+        logger.warn({ err: e, job: name }, `${name} failed`);
+      }
+    }
+  };
+  const sweeper = setInterval(() => void tick(), config.sweepIntervalMs);
   sweeper.unref();
 
   let stopped: Promise<void> | null = null;

@@ -137,27 +137,35 @@ export function replayThenLive(
 export function coalescedChanges(bus: EventBus, accept: (e: StoredEvent) => boolean, minGapMs: number): AsyncIterableIterator<true> {
   let dirty = false;
   let closed = false;
-  let wake: (() => void) | null = null;
-  let last = 0;
+  // Two separate wake-ups: an event ends a wait for a change, never the quiet gap.
+  let changed: (() => void) | null = null;
+  let gapOver: (() => void) | null = null;
   let timer: NodeJS.Timeout | null = null;
+  let last = 0;
   const unsubscribe = bus.subscribe((e) => {
     if (!accept(e)) return;
     dirty = true;
-    wake?.();
+    changed?.();
   });
   const stop = () => {
     closed = true;
     unsubscribe();
     if (timer) clearTimeout(timer);
-    wake?.();
+    changed?.();
+    gapOver?.();
   };
   return {
     async next(): Promise<IteratorResult<true>> {
-      while (!closed && !dirty) await new Promise<void>((r) => (wake = r));
-      wake = null;
+      while (!closed && !dirty) await new Promise<void>((r) => (changed = r));
+      changed = null;
       const wait = last + minGapMs - Date.now();
-      if (!closed && wait > 0) await new Promise<void>((r) => ((wake = r), (timer = setTimeout(r, wait))));
-      wake = null;
+      if (!closed && wait > 0) {
+        await new Promise<void>((r) => {
+          gapOver = r;
+          timer = setTimeout(r, wait);
+        });
+      }
+      gapOver = null;
       if (closed) return DONE;
       dirty = false;
       last = Date.now();

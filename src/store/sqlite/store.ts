@@ -172,8 +172,11 @@ export class SqliteTaskStore implements TaskStore {
   private closed = false;
   private readonly onStorageError: ((error: TaskwireError) => void) | undefined;
 
+  private readonly busyTimeoutMs: number;
+
   constructor(options: SqliteStoreOptions) {
     this.onStorageError = options.onStorageError;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const opened = openDatabase(options);
     this.db = opened.db;
     this.info = { path: opened.path, schemaVersion: opened.schemaVersion, pragmas: opened.pragmas };
@@ -217,6 +220,20 @@ export class SqliteTaskStore implements TaskStore {
     this.pending = [];
     this.publish(events);
     return result;
+  }
+
+  /**
+   * A write for background work (sweeps, schedules): it waits for the lock only briefly,
+   * so that a lock held by another process does not freeze this process's event loop
+   * for the whole busy timeout on every tick. A BUSY result just means "next tick".
+   */
+  private background<T>(fn: () => T): T {
+    this.db.pragma('busy_timeout = 100');
+    try {
+      return this.write(fn);
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
   }
 
   private read<T>(fn: () => T): T {
@@ -1273,7 +1290,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async fireDueSchedules(): Promise<FireResult> {
-    return this.write(() => {
+    return this.background(() => {
       const now = this.now();
       const due = this.sql
         .get(`SELECT * FROM schedules INDEXED BY ix_schedules_due WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at`)
@@ -1463,7 +1480,7 @@ export class SqliteTaskStore implements TaskStore {
   // ---------------------------------------------------------------- upkeep
 
   async sweep(): Promise<SweepResult> {
-    return this.write(() => {
+    return this.background(() => {
       const now = this.now();
       let expired = 0;
       let timedOut = 0;
