@@ -1,18 +1,54 @@
 /**
- * npm run bench            full run (1,000,000-task queue for the big claim case)
- * npm run bench -- --quick smaller counts (100,000-task queue), for a smoke run
- * Options: --json (also print the report as JSON), --dir <path> (keep files there).
+ * npm run bench            the engine benchmark, then the GraphQL benchmark (full sizes)
+ * npm run bench -- --quick smaller counts, for a smoke run
+ * Options:
+ *   --only engine|graphql   run one of the two
+ *   --profile [dir]         after the GraphQL benchmark, run the server under `node --cpu-prof`
+ *                           (single enqueue over HTTP and WebSocket, drains over WebSocket and
+ *                           HTTP) and summarize each profile; profiles are kept in dir
+ *                           (default: a new directory under the system temp dir)
+ *   --json                  also print the reports as JSON
+ *   --dir <path>            keep the benchmark's database files there
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatReport, runEngineBench } from './engine.js';
+import { formatGraphqlReport, runGraphqlBench } from './graphql.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
-const dirIndex = args.indexOf('--dir');
-const dir = dirIndex >= 0 ? args[dirIndex + 1] : undefined;
+const valueOf = (flag: string): string | undefined => {
+  const i = args.indexOf(flag);
+  const v = i >= 0 ? args[i + 1] : undefined;
+  return v && !v.startsWith('--') ? v : undefined;
+};
+const dir = valueOf('--dir');
+const only = valueOf('--only');
+if (only !== undefined && only !== 'engine' && only !== 'graphql') {
+  process.stderr.write(`--only takes engine or graphql (got "${only}")\n`);
+  process.exit(2);
+}
+if (args.includes('--only') && only === undefined) {
+  process.stderr.write('--only takes engine or graphql\n');
+  process.exit(2);
+}
+const profileDir = args.includes('--profile') ? (valueOf('--profile') ?? mkdtempSync(join(tmpdir(), 'taskwire-profiles-'))) : undefined;
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 const started = Date.now();
-const report = await runEngineBench({ quick, dir, log: (line) => process.stderr.write(`[bench] ${line}\n`) });
-process.stdout.write(`${formatReport(report)}\n`);
+const reports: Record<string, unknown> = {};
+if (only !== 'graphql') {
+  const report = await runEngineBench({ quick, dir, log });
+  process.stdout.write(`${formatReport(report)}\n\n`);
+  reports.engine = report;
+}
+if (only !== 'engine') {
+  const report = await runGraphqlBench({ quick, dir: dir && join(dir, 'graphql'), log, profileDir });
+  process.stdout.write(`${formatGraphqlReport(report)}\n`);
+  if (profileDir) process.stdout.write(`profiles kept in ${profileDir}\n`);
+  reports.graphql = report;
+}
 process.stdout.write(`total run time ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+if (json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
