@@ -81,7 +81,9 @@ function groupOfUrl(url: string): string | null {
     if (pkg === 'graphql') return 'graphql-js';
     if (pkg === 'graphql-ws') return 'graphql-ws';
     if (pkg === 'ws') return 'ws';
-    if (pkg === 'better-sqlite3') return 'better-sqlite3 (JS)';
+    // V8 profiles show no frames for native addon calls: their time is the caller's self
+    // time. The transaction wrapper's self time is BEGIN/COMMIT (WAL writes, checkpoints).
+    if (pkg === 'better-sqlite3') return 'better-sqlite3 (incl. native BEGIN/COMMIT: WAL writes, checkpoints)';
     if (pkg.startsWith('@pothos/')) return '@pothos';
     if (pkg.startsWith('@escape.tech/')) return 'graphql-armor';
     if (pkg === 'pino' || pkg.startsWith('pino-') || pkg === 'sonic-boom') return 'pino';
@@ -89,7 +91,7 @@ function groupOfUrl(url: string): string | null {
     return pkg;
   }
   if (url.startsWith('node:')) return 'node core';
-  if (url.includes('/src/store/')) return 'taskwire: src/store';
+  if (url.includes('/src/store/')) return 'taskwire: src/store (incl. native SQLite statement execution)';
   if (url.includes('/src/graphql/')) return 'taskwire: src/graphql';
   if (url.includes('/src/events/')) return 'taskwire: src/events';
   if (url.includes('/src/')) return 'taskwire: src (other)';
@@ -114,7 +116,6 @@ const STEPS: [string, (f: CallFrame, parentGroup: string | null) => boolean][] =
   ['  coerce variables (getVariableValues)', (f) => f.functionName === 'getVariableValues'],
   ['  resolvers (src/graphql/types)', (f) => f.url.includes('/src/graphql/types/')],
   ['  engine (src/store)', (f) => f.url.includes('/src/store/')],
-  ['  SQLite (better-sqlite3 native calls)', (f, pg) => !f.url && SQLITE_NATIVE.has(f.functionName) && pg !== null && (pg.startsWith('taskwire') || pg.startsWith('better-sqlite3'))],
   ['  pothos wrappers', (f) => f.url.includes('@pothos/')],
   ['  dataloader', (f) => f.url.includes('/dataloader/')],
   ['error masking (maskError)', (f) => f.functionName === 'maskError'],
@@ -251,9 +252,24 @@ export function formatProfile(s: ProfileSummary, title: string, perOp?: { ops: n
     `profile ${s.file}: ${s.windowMs.toFixed(0)} ms sampled in the window, ${s.busyMs.toFixed(0)} ms busy (${((s.busyMs / s.windowMs) * 100).toFixed(0)}%)` +
       (perOp ? `, ${perOp.ops.toLocaleString('en-US')} ${perOp.unit}s => ${((s.busyMs * 1000) / perOp.ops).toFixed(1)} us CPU per ${perOp.unit}` : ''),
   );
+  out.push('V8 samples the main thread by wall clock: time blocked in a syscall (fsync in a checkpoint) or preempted (the');
+  out.push('client woken on the same core by a socket write) counts where it happened. Native calls have no frames of their');
+  out.push("own: SQLite's work is the self time of the engine function that ran the statement, and of better-sqlite3's");
+  out.push('transaction wrapper for BEGIN/COMMIT. Per-op figures divide sampled time by operations.');
   out.push('');
-  out.push('split by package (self time; native builtins such as JSON.stringify are charged to their JS caller, SQLite calls from the engine to better-sqlite3):');
+  out.push('split by package (self time):');
   for (const g of s.groups.filter((x) => x.pct >= 0.3)) out.push(`  ${g.pct.toFixed(1).padStart(5)}%  ${us(g.ms)}  ${g.group}`);
+  const sum = (test: (g: string) => boolean) => s.groups.filter((g) => test(g.group)).reduce((a, g) => a + g.ms, 0);
+  const engineMs = sum((g) => g.startsWith('taskwire: src/store') || g.startsWith('better-sqlite3'));
+  const gqlMs = sum((g) => /^(graphql-yoga|@whatwg-node|@envelop|graphql-js|@graphql-tools|@pothos|graphql-ws|ws$|graphql-armor|lru-cache|dataloader)/.test(g));
+  const share = (ms: number) => `${((ms / s.busyMs) * 100).toFixed(1).padStart(5)}%  ${us(ms)}`;
+  out.push('');
+  out.push('aggregates:');
+  out.push(`  ${share(engineMs)}  engine + SQLite (src/store + better-sqlite3)`);
+  out.push(`  ${share(gqlMs)}  GraphQL stack (yoga, @whatwg-node, envelop, graphql-js, @graphql-tools, pothos, graphql-ws, ws, armor, lru-cache)`);
+  out.push(`  ${share(sum((g) => g === 'node core'))}  node core (http, net, streams, timers, AbortController, async_hooks)`);
+  out.push(`  ${share(sum((g) => g === 'GC'))}  GC`);
+  out.push(`  ${share(sum((g) => g.startsWith('taskwire') && !g.startsWith('taskwire: src/store')))}  our other code (src/graphql, src/app.ts, src/events, ...)`);
   out.push('');
   out.push('inclusive time of the steps (a sample counts for every step on its stack, so steps nest and overlap):');
   for (const st of s.steps) out.push(`  ${st.pct.toFixed(1).padStart(5)}%  ${us(st.ms)}  ${st.step}`);
