@@ -119,6 +119,9 @@ const DEFAULTS = {
 };
 
 const FINISHED_SQL = `('SUCCEEDED','FAILED','CANCELLED')`;
+/** Exactly the WHERE of ix_tasks_settled_status (migration 004). */
+const SETTLED_SQL = `status IN ('BLOCKED','SUCCEEDED','FAILED','CANCELLED')`;
+const SETTLED_STATUSES: readonly TaskStatus[] = ['BLOCKED', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 type Statement = Database.Statement;
 
@@ -574,13 +577,14 @@ export class SqliteTaskStore implements TaskStore {
     for (const l of limits) {
       if (l.type === '') {
         const { c } = this.sql
-          .get(`SELECT count(*) AS c FROM tasks WHERE status = 'RUNNING' AND queue = ?`)
+          .get(`SELECT coalesce(sum(count), 0) AS c FROM task_counts WHERE queue = ? AND status = 'RUNNING'`)
           .get(queue) as { c: number };
         total = Math.max(0, l.max_running - c);
       } else {
-        const { c } = this.sql
-          .get(`SELECT count(*) AS c FROM tasks WHERE status = 'RUNNING' AND queue = ? AND type = ?`)
-          .get(queue, l.type) as { c: number };
+        const row = this.sql
+          .get(`SELECT count AS c FROM task_counts WHERE queue = ? AND type = ? AND status = 'RUNNING'`)
+          .get(queue, l.type) as { c: number } | undefined;
+        const c = row?.c ?? 0;
         perType.set(l.type, Math.max(0, l.max_running - c));
       }
     }
@@ -994,6 +998,15 @@ export class SqliteTaskStore implements TaskStore {
       params.push(value);
     };
     inList('status', f.status);
+    // The same condition again as a literal, worded like a partial index's WHERE, so that
+    // SQLite may use that index (it matches partial indexes against the query's text, and
+    // a bound parameter matches nothing): BLOCKED and finished tasks through
+    // ix_tasks_settled_status, QUEUED tasks of one queue through ix_tasks_claim_fifo,
+    // RUNNING tasks through ix_tasks_running. Statuses were validated against the enum.
+    const only = f.status && f.status.length > 0 ? new Set(f.status) : null;
+    if (only && [...only].every((st) => SETTLED_STATUSES.includes(st))) where.push(SETTLED_SQL);
+    else if (only?.size === 1 && only.has('QUEUED') && f.queue != null) where.push(`status = 'QUEUED'`);
+    else if (only?.size === 1 && only.has('RUNNING')) where.push(`status = 'RUNNING'`);
     compare('queue', '=', f.queue);
     inList('type', f.type);
     inList('region', f.region);
@@ -1028,7 +1041,10 @@ export class SqliteTaskStore implements TaskStore {
       }
       const dir = desc ? 'DESC' : 'ASC';
       const order = key ? `${key} ${dir}, id ${dir}` : `id ${dir}`;
-      const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      // RUNNING rows are few (worker concurrency bounds them): sorting them beats walking
+      // the primary key past every finished task.
+      const from = where.includes(`status = 'RUNNING'`) ? 'tasks INDEXED BY ix_tasks_running' : 'tasks';
+      const sql = `SELECT ${TASK_COLUMNS} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ${order} LIMIT ?`;
       const rows = this.sql.get(sql).all(...params, first + 1) as TaskRow[];
       const hasNextPage = rows.length > first;
@@ -1042,8 +1058,15 @@ export class SqliteTaskStore implements TaskStore {
 
   async countTasks(filter?: TaskFilter | null): Promise<number> {
     return this.read(() => {
-      const { where, params } = this.filterSql(filter);
-      const sql = `SELECT count(*) AS c FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+      const f = checkFilter(filter);
+      // Filters on queue, type and status only are answered from task_counts, without
+      // counting rows (a dashboard asks for these totals on every page).
+      const countable = [f.region, f.format, f.correlationId, f.idempotencyKey, f.createdAfter, f.createdBefore].every(
+        (v) => v === undefined || v === null,
+      );
+      const { where, params } = this.filterSql(f);
+      const sql = `SELECT ${countable ? 'coalesce(sum(count), 0)' : 'count(*)'} AS c FROM ${countable ? 'task_counts' : 'tasks'}
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
       return (this.sql.get(sql).get(...params) as { c: number }).c;
     });
   }
@@ -1155,10 +1178,11 @@ export class SqliteTaskStore implements TaskStore {
     return this.read(() => {
       const now = this.now();
       const q = queue ?? null;
+      // task_counts is kept by triggers in the same transactions as the rows (migration 004).
       const grouped = this.sql
         .get(
-          `SELECT type, status, count(*) AS c FROM tasks
-           WHERE (@q IS NULL OR queue = @q) GROUP BY type, status`,
+          `SELECT type, status, sum(count) AS c FROM task_counts
+           WHERE (@q IS NULL OR queue = @q) AND count > 0 GROUP BY type, status`,
         )
         .all({ q }) as { type: string; status: TaskStatus; c: number }[];
       const counts = new Map<TaskStatus, number>(TASK_STATUSES.map((s) => [s, 0]));
@@ -1172,14 +1196,15 @@ export class SqliteTaskStore implements TaskStore {
         else if (g.status === 'SUCCEEDED') t.succeeded += g.c;
         else if (g.status === 'FAILED') t.failed += g.c;
       }
-      // The oldest queued task is the first entry of an index on (.., id): one seek.
-      const oldest = (
-        q === null
-          ? this.sql.get(`SELECT created_at FROM tasks WHERE status = 'QUEUED' ORDER BY id LIMIT 1`).get()
-          : this.sql
-              .get(`SELECT created_at FROM tasks INDEXED BY ix_tasks_claim_fifo WHERE status = 'QUEUED' AND queue = ? ORDER BY id LIMIT 1`)
-              .get(q)
-      ) as { created_at: number } | undefined;
+      // The oldest queued task of a queue is the first entry of its FIFO claim index: one
+      // seek per queue that has queued tasks (the queues come from task_counts).
+      const oldest = this.sql
+        .get(
+          `SELECT min((SELECT created_at FROM tasks INDEXED BY ix_tasks_claim_fifo
+                       WHERE status = 'QUEUED' AND queue = c.queue ORDER BY id LIMIT 1)) AS created_at
+           FROM (SELECT DISTINCT queue FROM task_counts WHERE status = 'QUEUED' AND count > 0 AND (@q IS NULL OR queue = @q)) c`,
+        )
+        .get({ q }) as { created_at: number | null };
       const recent = this.sql
         .get(
           `SELECT status, count(*) AS c FROM tasks
@@ -1191,7 +1216,7 @@ export class SqliteTaskStore implements TaskStore {
         queue: q,
         counts: TASK_STATUSES.map((status) => ({ status, count: counts.get(status)! })),
         byType: [...byType.values()].sort((a, b) => a.type.localeCompare(b.type)),
-        oldestQueuedAgeSeconds: oldest ? Math.max(0, (now - oldest.created_at) / 1000) : null,
+        oldestQueuedAgeSeconds: oldest.created_at !== null ? Math.max(0, (now - oldest.created_at) / 1000) : null,
         activeWorkers: active.c,
         succeededLastMinute: recent.find((r) => r.status === 'SUCCEEDED')?.c ?? 0,
         failedLastMinute: recent.find((r) => r.status === 'FAILED')?.c ?? 0,
@@ -1350,7 +1375,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.read(
       () =>
         this.sql
-          .get('SELECT queue, type, status, count(*) AS count FROM tasks GROUP BY queue, status, type')
+          .get('SELECT queue, type, status, count FROM task_counts WHERE count > 0 ORDER BY queue, status, type')
           .all() as { queue: string; type: string; status: TaskStatus; count: number }[],
     );
   }

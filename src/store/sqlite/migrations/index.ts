@@ -1,6 +1,7 @@
 import { sql as initial } from './001_initial.js';
 import { sql as schedules } from './002_schedules.js';
 import { sql as access } from './003_access.js';
+import { sql as counts } from './004_counts.js';
 
 export interface Migration {
   version: number;
@@ -13,6 +14,7 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'schedules', sql: schedules },
   { version: 3, name: 'access', sql: access },
+  { version: 4, name: 'counts', sql: counts },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
