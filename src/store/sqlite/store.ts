@@ -167,7 +167,9 @@ export class SqliteTaskStore implements TaskStore {
   private readonly opts: typeof DEFAULTS;
   private readonly sql: StatementCache;
   private readonly picker: CandidatePicker;
-  private readonly runInTransaction: { immediate: (fn: () => unknown) => unknown };
+  private readonly runInTransaction: ((fn: () => unknown) => unknown) & { immediate: (fn: () => unknown) => unknown };
+  /** Writes waiting for the next group commit (see writeSoon). */
+  private queued: { fn: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
   /** Outbox rows written by the transaction in progress; published after it commits. */
   private pending: StoredEvent[] = [];
   private tailTimer: NodeJS.Timeout | null = null;
@@ -196,7 +198,7 @@ export class SqliteTaskStore implements TaskStore {
     this.sql = new StatementCache(this.db);
     this.picker = new CandidatePicker(this.db, this.random);
     const tx = this.db.transaction((fn: () => unknown) => fn());
-    this.runInTransaction = tx as unknown as { immediate: (fn: () => unknown) => unknown };
+    this.runInTransaction = tx as unknown as SqliteTaskStore['runInTransaction'];
     this.bus = options.bus ?? new EventBus();
     this.bus.startAt(this.lastEventIdSync());
     this.lastDataVersion = this.dataVersion();
@@ -207,6 +209,68 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /**
+   * Group commit: queues `fn` and runs it, with every other write queued in the same turn
+   * of the event loop, in one BEGIN IMMEDIATE transaction; the promise settles after the
+   * COMMIT. Requests that arrive together (many clients, many sockets) then share one
+   * commit, which is most of the cost of a small write. Each write still succeeds or fails
+   * alone: when several share a transaction, each runs in its own savepoint, and one that
+   * throws is rolled back to it (its outbox rows with it) while the others commit.
+   */
+  private writeSoon<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new TaskwireError('STORAGE', 'the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      // setImmediate, not a microtask: it runs after the poll phase has read every socket
+      // that was ready, so the writes of all the requests that came in together are queued.
+      if (this.queued.length === 1) setImmediate(this.flushQueued);
+    });
+  }
+
+  private readonly flushQueued = (): void => {
+    const ops = this.queued;
+    if (ops.length === 0) return;
+    this.queued = [];
+    if (ops.length === 1) {
+      const op = ops[0]!;
+      let value: unknown;
+      try {
+        value = this.write(op.fn);
+      } catch (e) {
+        op.reject(e);
+        return;
+      }
+      op.resolve(value);
+      return;
+    }
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.write(() => {
+        for (const op of ops) {
+          const mark = this.pending.length;
+          try {
+            // A transaction function called inside a transaction runs as a savepoint.
+            outcomes.push({ ok: true, value: this.runInTransaction(op.fn) });
+          } catch (e) {
+            // SQLite may have rolled back the whole transaction itself (disk full, I/O):
+            // then every write of the group fails, as a lone write would have.
+            if (!this.db.inTransaction) throw e;
+            this.pending.length = mark;
+            outcomes.push({ ok: false, value: e });
+          }
+        }
+      });
+    } catch (e) {
+      for (const op of ops) op.reject(e);
+      return;
+    }
+    ops.forEach((op, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) op.resolve(o.value);
+      else op.reject(this.storageError(o.value));
+    });
+  };
 
   /** Runs `fn` in one BEGIN IMMEDIATE transaction, then publishes the events it wrote. */
   private write<T>(fn: () => T): T {
@@ -505,12 +569,12 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
-    return this.write(() => this.enqueueOne(input, this.now()));
+    return this.writeSoon(() => this.enqueueOne(input, this.now()));
   }
 
   async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
     if (!Array.isArray(inputs)) throw validation('inputs must be a list');
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       return inputs.map((input, i) => {
         try {
@@ -603,7 +667,7 @@ export class SqliteTaskStore implements TaskStore {
     const strategy = requireStrategy(input.strategy);
     if (types && types.length === 0) return [];
 
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       if (!this.refreshWorker(workerId, capabilities, now)) this.touchWorker(workerId, capabilities, now);
       const budget = this.claimBudget(queue);
@@ -666,7 +730,7 @@ export class SqliteTaskStore implements TaskStore {
       throw validation(`leases must be a list of at most ${LIMITS.claimLimit}`, 'leases');
     }
     const refs = leases.map((l) => ({ taskId: requireTaskId(l?.taskId), leaseToken: requireString(l?.leaseToken, 'leaseToken') }));
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       const worker = this.touchWorker(workerId, capabilities, now);
       const until = now + extendSeconds * 1000;
@@ -708,7 +772,7 @@ export class SqliteTaskStore implements TaskStore {
     const progress = requireProgress(input.progress);
     const message = optionalString(input.message, 'message', LIMITS.messageLength);
     const holder = optionalString(input.holder, 'holder');
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       const task = this.updateTask(
         `UPDATE tasks SET progress = @progress, progress_message = @message, updated_at = @now
@@ -746,13 +810,13 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async complete(input: CompleteInput): Promise<Task> {
-    return this.write(() => this.completeOne(input, this.now()));
+    return this.writeSoon(() => this.completeOne(input, this.now()));
   }
 
   async completeMany(inputs: readonly CompleteInput[]): Promise<Task[]> {
     if (!Array.isArray(inputs)) throw validation('inputs must be a list');
     if (inputs.length > LIMITS.claimLimit) throw validation(`at most ${LIMITS.claimLimit} completions at once`, 'inputs');
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       return inputs.map((input) => this.completeOne(input, now));
     });
@@ -766,7 +830,7 @@ export class SqliteTaskStore implements TaskStore {
     const retryAfterSeconds = optionalInt(input.retryAfterSeconds, 'retryAfterSeconds', 0, LIMITS.delaySeconds);
     const retryable = input.retryable !== false;
     const holder = optionalString(input.holder, 'holder');
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       const current = this.requireLease(taskId, leaseToken, holder);
       return this.endAttempt(current, error, retryable, retryAfterSeconds, now, null);
@@ -875,7 +939,7 @@ export class SqliteTaskStore implements TaskStore {
   async cancel(id: number, reason?: string | null, onlyCreatedBy?: string | null): Promise<Task> {
     const taskId = requireTaskId(id, 'id');
     const why = optionalString(reason, 'reason', LIMITS.messageLength) ?? 'cancelled';
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       const task = this.requireTask(taskId);
       if (onlyCreatedBy && task.createdBy !== onlyCreatedBy) {
@@ -905,7 +969,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async retry(id: number): Promise<Task> {
     const taskId = requireTaskId(id, 'id');
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       const task = this.requireTask(taskId);
       if (task.status !== 'FAILED' && task.status !== 'CANCELLED') {
@@ -939,7 +1003,7 @@ export class SqliteTaskStore implements TaskStore {
       input.details === undefined || input.details === null ? null : toJson(input.details, 'details', 64 * 1024);
     const leaseToken = optionalString(input.leaseToken, 'leaseToken');
     const holder = optionalString(input.holder, 'holder');
-    return this.write(() => {
+    return this.writeSoon(() => {
       const now = this.now();
       if (leaseToken !== null) this.requireLease(taskId, leaseToken, holder);
       else if (holder !== null) throw new TaskwireError('FORBIDDEN', 'a worker may log only on tasks it holds: give the leaseToken');
@@ -1635,6 +1699,7 @@ export class SqliteTaskStore implements TaskStore {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.tailTimer) clearInterval(this.tailTimer);
+    this.flushQueued(); // writes already accepted are committed, not dropped
     this.tail();
     this.closed = true;
     try {
