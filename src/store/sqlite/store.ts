@@ -77,6 +77,7 @@ import {
   toEvent,
   toLog,
   toTask,
+  toTaskFromValues,
   toWorker,
   type EventRow,
   type LogRow,
@@ -133,11 +134,22 @@ class StatementCache {
     private readonly max = 500,
   ) {}
   get(sql: string): Statement {
-    let s = this.map.get(sql);
+    return this.cached(sql, false);
+  }
+
+  /** The same statement in raw mode: rows come back as arrays of column values. */
+  raw(sql: string): Statement {
+    return this.cached(sql, true);
+  }
+
+  private cached(sql: string, raw: boolean): Statement {
+    const key = raw ? `raw:${sql}` : sql;
+    let s = this.map.get(key);
     if (!s) {
       if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
       s = this.db.prepare(sql);
-      this.map.set(sql, s);
+      if (raw) s.raw(true);
+      this.map.set(key, s);
     }
     return s;
   }
@@ -405,8 +417,8 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Runs an UPDATE ... RETURNING on one task and maps the row. */
   private updateTask(sql: string, params: Record<string, unknown>): Task | null {
-    const row = this.sql.get(`${sql} RETURNING ${TASK_COLUMNS}`).get(params) as TaskRow | undefined;
-    return row ? toTask(row) : null;
+    const row = this.sql.raw(`${sql} RETURNING ${TASK_COLUMNS}`).get(params) as unknown[] | undefined;
+    return row ? toTaskFromValues(row) : null;
   }
 
   private addLog(taskId: number, at: number, level: string, message: string, details: string | null): TaskLog {
@@ -1031,7 +1043,11 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async getTasks(ids: readonly number[]): Promise<(Task | null)[]> {
-    return this.loadByIds(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`, ids, toTask);
+    return this.read(() => {
+      const rows = this.sql.raw(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as unknown[][];
+      const byId = new Map(rows.map((r) => [r[0] as number, toTaskFromValues(r)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
   }
 
   async getTaskByIdempotencyKey(key: string): Promise<Task | null> {
