@@ -81,37 +81,9 @@ export function toTaskFromValues(v: readonly unknown[]): Task {
   };
 }
 
+/** A task from a row read as an object (the less frequent paths). */
 export function toTask(r: TaskRow): Task {
-  return {
-    id: r.id,
-    queue: r.queue,
-    type: r.type,
-    priority: r.priority,
-    payload: JSON.parse(r.payload),
-    compatibility: JSON.parse(r.compatibility),
-    // json_extract yields numbers or booleans when the JSON holds them; the API says String.
-    region: r.region === null ? null : String(r.region),
-    format: r.format === null ? null : String(r.format),
-    status: r.status,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    runAfter: r.run_after,
-    leaseUntil: r.lease_until,
-    lockedBy: r.locked_by,
-    progress: r.progress,
-    progressMessage: r.progress_message,
-    result: r.result === null ? null : JSON.parse(r.result),
-    errorMessage: r.error_message,
-    cancelRequested: r.cancel_requested !== 0,
-    idempotencyKey: r.idempotency_key,
-    correlationId: r.correlation_id,
-    timeoutSeconds: r.timeout_seconds,
-    createdBy: r.created_by,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  };
+  return toTaskFromValues(TASK_FIELDS.map((f) => r[f]));
 }
 
 export const WORKER_COLUMNS = 'id, capabilities, status, started_at, heartbeat_at';
