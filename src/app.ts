@@ -17,6 +17,7 @@ import { ClaimWaiters } from './events/claim-waiters.js';
 import { principalFor } from './graphql/auth.js';
 import type { Context, Principal } from './graphql/context.js';
 import { handleJsonPost, isPlainJsonPost, missingOperation, unsupportedMediaType } from './graphql/http.js';
+import { useJit } from './graphql/jit.js';
 import { schema } from './graphql/schema.js';
 import { createLogger, requestContext, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -220,6 +221,10 @@ export function buildApp(options: AppOptions = {}): App {
       ...(config.introspection
         ? []
         : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+      // Queries and mutations run compiled by graphql-jit (about a quarter to a half less CPU
+      // for their execution) once a document has run a few times; subscriptions, and documents
+      // graphql-jit would answer differently, stay on yoga's executor (see graphql/jit.ts).
+      useJit({ onCompileError: (errors) => logger.error({ errors }, 'graphql-jit could not compile a document') }),
     ],
     // Loaded on first use: the bundled GraphiQL is large and costs start-up time.
     renderGraphiQL: async (opts) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(opts),
