@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from './config.js';
 import { EventBus } from './events/bus.js';
@@ -19,7 +19,7 @@ import type { Context, Principal } from './graphql/context.js';
 import { handleJsonPost, isPlainJsonPost, missingOperation, unsupportedMediaType } from './graphql/http.js';
 import { useJit } from './graphql/jit.js';
 import { schema } from './graphql/schema.js';
-import { createLogger, requestContext, type Logger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { SqliteTaskStore, TaskwireError, type TaskStore } from './store/index.js';
 import { UPKEEP_DEFAULTS, Upkeep, type UpkeepOptions } from './upkeep.js';
@@ -169,12 +169,34 @@ export function buildApp(options: AppOptions = {}): App {
       },
     });
   const bus = store.bus;
-  // Unexpected errors reach the client masked; their details go to the log, with the request id.
+  // Unexpected errors reach the client masked; their details go to the log, once, with the
+  // request id when the error came out of an execution (reportUnexpected below logs those).
+  const reported = new WeakSet<object>();
+  const isUnexpected = (error: unknown) => (maskError(error, '') as GraphQLError).extensions?.code === 'INTERNAL_SERVER_ERROR';
   const mask = (error: unknown, message: string): Error => {
     const masked = maskError(error, message);
-    if ((masked as GraphQLError).extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'unexpected error');
+    const unexpected = (masked as GraphQLError).extensions?.code === 'INTERNAL_SERVER_ERROR';
+    if (unexpected && !(typeof error === 'object' && error !== null && reported.has(error))) logger.error({ err: error }, 'unexpected error');
     return masked;
   };
+  /** Logs the unexpected errors of an execution with its request id, before yoga masks them. */
+  const reportUnexpected: Plugin = {
+    onExecute({ args }) {
+      const reqId = (args.contextValue as Partial<Context>).reqId;
+      return {
+        onExecuteDone({ result }) {
+          if (isAsyncIterable(result)) return;
+          for (const error of result.errors ?? []) {
+            if (!isUnexpected(error)) continue;
+            reported.add(error);
+            logger.error({ err: error, reqId }, 'unexpected error');
+          }
+        },
+      };
+    },
+  };
+  /** Request ids of the requests that yoga itself serves (the fast path passes its own). */
+  const reqIds = new WeakMap<IncomingMessage, string>();
   const waiters = new ClaimWaiters(bus);
   const limits = {
     maxWaitSeconds: config.maxWaitSeconds,
@@ -189,10 +211,11 @@ export function buildApp(options: AppOptions = {}): App {
     // WebSocket operations arrive with the principal checked at connection init; HTTP and
     // SSE requests carry their token in the Authorization header.
     context: async (initial) => {
-      const given = initial as { principal?: Principal; signal?: AbortSignal; request?: Request };
+      const given = initial as { principal?: Principal; signal?: AbortSignal; request?: Request; req?: IncomingMessage; reqId?: string };
       const principal = given.principal ?? (await principalFor(store, authorizationHeader(initial)));
       const signal = given.signal ?? given.request?.signal ?? null;
-      return { store, bus, waiters, limits, principal, metrics, signal };
+      const reqId = given.reqId ?? (given.req && reqIds.get(given.req)) ?? randomUUID();
+      return { store, bus, waiters, limits, principal, metrics, signal, reqId };
     },
     maskedErrors: { maskError: mask },
     // The body limit is enforced in front of yoga (below), which is much cheaper than
@@ -225,6 +248,8 @@ export function buildApp(options: AppOptions = {}): App {
       // for their execution) once a document has run a few times; subscriptions, and documents
       // graphql-jit would answer differently, stay on yoga's executor (see graphql/jit.ts).
       useJit({ onCompileError: (errors) => logger.error({ errors }, 'graphql-jit could not compile a document') }),
+      // After useJit, so that it sees the errors as graphql-jit's normalizer left them.
+      reportUnexpected,
     ],
     // Loaded on first use: the bundled GraphiQL is large and costs start-up time.
     renderGraphiQL: async (opts) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(opts),
@@ -248,10 +273,11 @@ export function buildApp(options: AppOptions = {}): App {
     const given = req.headers['x-request-id'];
     const reqId = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', reqId);
-    requestContext.run({ reqId }, () => handle(req, res));
+    reqIds.set(req, reqId);
+    handle(req, res, reqId);
   });
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, reqId: string) => {
     if (stopping) {
       res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify({ errors: [{ message: 'the server is shutting down', extensions: { code: 'UNAVAILABLE' } }] }));
@@ -291,8 +317,8 @@ export function buildApp(options: AppOptions = {}): App {
       return;
     }
     if (path === '/graphql' && isPlainJsonPost(req)) {
-      handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, maskError: mask }).catch((e) => {
-        logger.error({ err: e }, 'request failed');
+      handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, maskError: mask, reqId }).catch((e) => {
+        logger.error({ err: e, reqId }, 'request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
       });
@@ -303,6 +329,7 @@ export function buildApp(options: AppOptions = {}): App {
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
   let activeOperations = 0;
+  let connections = 0;
   let wsExecuting = 0;
   const endOperation = (extra: WsExtra, id: string) => {
     const controller = extra.active?.get(id);
@@ -391,6 +418,7 @@ export function buildApp(options: AppOptions = {}): App {
           params: payload,
           principal: ctx.extra.principal,
           signal: controller.signal,
+          reqId: `ws:${(ctx.extra.connectionId ??= ++connections)}/${id}`,
         });
         let document;
         try {
@@ -500,6 +528,8 @@ interface WsExtra extends Record<PropertyKey, unknown> {
   /** This connection's operations in flight (for the per-connection cap), each with the
    * controller that tells its resolvers the client has gone. */
   active?: Map<string, AbortController>;
+  /** A number for this connection, in the request ids of its operations. */
+  connectionId?: number;
 }
 
 function authorizationHeader(initial: unknown): string | undefined {

@@ -23,6 +23,8 @@ export interface Context {
   metrics: Metrics | null;
   /** Aborted when the client gives up on the request (disconnects, completes the operation). */
   signal: AbortSignal | null;
+  /** Names the request (HTTP: the x-request-id header) or the WebSocket operation in logs. */
+  reqId: string;
 }
 
 export interface ApiLimits {

@@ -89,7 +89,7 @@ export async function handleJsonPost(
   yoga: YogaServerInstance<Record<string, unknown>, Context>,
   req: IncomingMessage,
   res: ServerResponse,
-  options: { maxBodyBytes: number; maskError: MaskError },
+  options: { maxBodyBytes: number; maskError: MaskError; reqId?: string },
 ): Promise<void> {
   const body = await readBody(req, options.maxBodyBytes);
   if (body === null) return requestError(res, 413, `request body larger than ${options.maxBodyBytes} bytes`);
@@ -122,7 +122,7 @@ export async function handleJsonPost(
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  const enveloped = yoga.getEnveloped({ req, res, params, signal: controller.signal });
+  const enveloped = yoga.getEnveloped({ req, res, params, signal: controller.signal, reqId: options.reqId });
   let document: DocumentNode;
   try {
     document = enveloped.parse(params.query);

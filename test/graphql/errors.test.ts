@@ -269,6 +269,30 @@ describe('unexpected errors are masked', () => {
     }
   });
 
+  it('logs each unexpected error once, with the id of its request', async () => {
+    const lines: { msg?: string; reqId?: string; err?: { message?: string } }[] = [];
+    const t = makeApp({ log: (line) => lines.push(JSON.parse(line)) });
+    const { url, wsUrl } = await t.listen();
+    breakStore(t);
+    const unexpected = () => lines.filter((l) => l.msg === 'unexpected error');
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: OPS[2] }) });
+    await res.text();
+    const httpId = res.headers.get('x-request-id');
+    expect(httpId).toMatch(/^[\w-]{8,}$/);
+    expect(unexpected()).toHaveLength(1);
+    expect(unexpected()[0]!.reqId).toBe(httpId);
+    expect(unexpected()[0]!.err?.message).toContain(SECRET);
+    // A request id the client chose names the log line too.
+    await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'client-42' }, body: JSON.stringify({ query: OPS[0] }) })).text();
+    expect(unexpected()).toHaveLength(2);
+    expect(unexpected()[1]!.reqId).toBe('client-42');
+    const client = wsClient(wsUrl);
+    const sub = collect(client, OPS[1]!);
+    await sub.waitForEnd();
+    expect(unexpected()).toHaveLength(3);
+    expect(unexpected()[2]!.reqId).toMatch(/^ws:\d+\/.+/);
+  });
+
   it('when the database is closed underneath the server', async () => {
     const t = makeApp();
     const { wsUrl, url } = await t.listen();
