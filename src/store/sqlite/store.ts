@@ -133,23 +133,25 @@ class StatementCache {
     private readonly db: SqliteDatabase,
     private readonly max = 500,
   ) {}
+  private readonly rawMap = new Map<string, Statement>();
+
   get(sql: string): Statement {
-    return this.cached(sql, false);
+    return this.cached(this.map, sql);
   }
 
   /** The same statement in raw mode: rows come back as arrays of column values. */
   raw(sql: string): Statement {
-    return this.cached(sql, true);
+    return this.cached(this.rawMap, sql);
   }
 
-  private cached(sql: string, raw: boolean): Statement {
-    const key = raw ? `raw:${sql}` : sql;
-    let s = this.map.get(key);
+  /** Keyed by the SQL text as written at the call site: a literal, whose hash V8 keeps. */
+  private cached(map: Map<string, Statement>, sql: string): Statement {
+    let s = map.get(sql);
     if (!s) {
-      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+      if (map.size >= this.max) map.delete(map.keys().next().value!);
       s = this.db.prepare(sql);
-      if (raw) s.raw(true);
-      this.map.set(key, s);
+      if (map === this.rawMap) s.raw(true);
+      map.set(sql, s);
     }
     return s;
   }
@@ -351,7 +353,8 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   private dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    // Prepared once: db.pragma() prepares a statement on every call, and this runs 50 times a second.
+    return this.sql.get('PRAGMA data_version').pluck().get() as number;
   }
 
   /** Wakes when another connection has committed (PRAGMA data_version moved). */
@@ -415,9 +418,19 @@ export class SqliteTaskStore implements TaskStore {
     return toTask(row);
   }
 
+  /** UPDATE statements with their RETURNING clause, by the SQL their call site passes. */
+  private readonly taskUpdates = new Map<string, Statement>();
+
   /** Runs an UPDATE ... RETURNING on one task and maps the row. */
   private updateTask(sql: string, params: Record<string, unknown>): Task | null {
-    const row = this.sql.raw(`${sql} RETURNING ${TASK_COLUMNS}`).get(params) as unknown[] | undefined;
+    let statement = this.taskUpdates.get(sql);
+    if (!statement) {
+      // Not through the bounded cache: these are a fixed set of texts, and looking one up
+      // there would first build "sql RETURNING <27 columns>" again on every call.
+      statement = this.db.prepare(`${sql} RETURNING ${TASK_COLUMNS}`).raw(true);
+      this.taskUpdates.set(sql, statement);
+    }
+    const row = statement.get(params) as unknown[] | undefined;
     return row ? toTaskFromValues(row) : null;
   }
 
