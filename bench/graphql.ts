@@ -485,15 +485,21 @@ export async function drain(
     await Promise.all(workers.map((w) => w.line('ready')));
     await sleep(200); // let the server's and workers' post-warm-up work settle
     await o.beforeGo?.(server.pid);
-    const pids = { server: server.pid, extra: workers.map((w) => w.p.pid) };
-    const a = snap(pids.server, pids.extra);
+    // The workers report their own CPU (they may have exited by the time /proc is read).
+    const a = snap(server.pid);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     for (const w of workers) w.go();
     const done = await Promise.all(workers.map((w) => w.line('done ')));
     const toUs = Number(process.hrtime.bigint() / 1000n);
-    const m = since(a, snap(pids.server, pids.extra), tasks);
+    const measured = since(a, snap(server.pid), tasks);
     await o.afterDone?.();
     const results = done.map((l) => JSON.parse(l.slice(5)) as { tasks: number; ms: number; cpuMs: number });
+    const workerCpuMs = results.reduce((sum, r) => sum + r.cpuMs, 0);
+    const m: Measured = {
+      ...measured,
+      extraCpuUs: (workerCpuMs * 1000) / tasks,
+      otherCores: Math.max(0, measured.otherCores - workerCpuMs / measured.wallMs),
+    };
     const total = results.reduce((s, r) => s + r.tasks, 0);
     if (total !== tasks) throw new Error(`the workers drained ${total} tasks, not ${tasks}`);
     await Promise.all(workers.map((w) => w.p.exited));
