@@ -52,7 +52,10 @@ export function toJson(value: unknown, field: string, maxBytes: number): string 
     throw validation(`${field} is not serializable as JSON`, field);
   }
   if (text === undefined) throw validation(`${field} is not a JSON value`, field);
-  if (Buffer.byteLength(text) > maxBytes) throw validation(`${field} is larger than ${maxBytes} bytes`, field);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most texts need no byte count at all.
+  if (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes) {
+    throw validation(`${field} is larger than ${maxBytes} bytes`, field);
+  }
   return text;
 }
 
