@@ -185,6 +185,51 @@ export function coalescedChanges(bus: EventBus, accept: (e: StoredEvent) => bool
   };
 }
 
+interface SharedReads {
+  /** The bus's newest event when these reads were made. */
+  published: number;
+  /** Read of the event's task, by event id. */
+  reads: Map<number, Promise<Task | null>>;
+  clearing: boolean;
+}
+
+const sharedReads = new WeakMap<object, SharedReads>();
+
+/**
+ * The task an event is about, read fresh from the store, once for all the subscriptions
+ * that map this event in the same pass. When an event is published, every subscription
+ * waiting on the bus wakes in the same run of the microtask queue and asks for the same
+ * row: they share one read. The reads are forgotten as soon as that run ends
+ * (process.nextTick runs after it), and at once when a newer event is published in
+ * between (a write has landed): a subscription that pulls the event later, because its
+ * client was busy, reads again. Nothing is kept past the pass that made the read.
+ */
+export function taskForEvent(ctx: Pick<Context, 'store' | 'bus'>, event: StoredEvent): Promise<Task | null> {
+  let shared = sharedReads.get(ctx.store);
+  if (!shared) {
+    shared = { published: ctx.bus.lastPublishedId, reads: new Map(), clearing: false };
+    sharedReads.set(ctx.store, shared);
+  }
+  if (shared.published !== ctx.bus.lastPublishedId) {
+    shared.reads.clear();
+    shared.published = ctx.bus.lastPublishedId;
+  }
+  let read = shared.reads.get(event.id);
+  if (!read) {
+    read = ctx.store.getTask(event.taskId!);
+    shared.reads.set(event.id, read);
+    if (!shared.clearing) {
+      shared.clearing = true;
+      const s = shared;
+      process.nextTick(() => {
+        s.reads.clear();
+        s.clearing = false;
+      });
+    }
+  }
+  return read;
+}
+
 /** The cheap part of a TaskFilter, checked on the outbox row before any read. */
 export function eventMatches(filter: TaskFilter | null | undefined, e: StoredEvent): boolean {
   if (!TASK_EVENT_KINDS.has(e.kind)) return false;

@@ -5,7 +5,9 @@
  */
 import type { ExecutionResult } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TASK_EVENT_KINDS } from '../../src/graphql/subscriptions.js';
+import { EventBus } from '../../src/events/bus.js';
+import { TASK_EVENT_KINDS, taskForEvent } from '../../src/graphql/subscriptions.js';
+import type { StoredEvent, TaskStore } from '../../src/store/index.js';
 import { collect, makeApp, stopApps, waitFor, wsClient, type TestApp } from '../helpers/app.js';
 
 afterEach(stopApps);
@@ -257,6 +259,106 @@ describe('taskEvents seams, in-process', () => {
     }
     expect(code).toBe('SLOW_CONSUMER');
     await untilReleased(t, base);
+  });
+});
+
+/** Counts the store's getTask calls for one task id (the read behind each task event). */
+function countReads(t: TestApp): (id: number) => number {
+  const calls: number[] = [];
+  const getTask = t.store.getTask.bind(t.store);
+  t.store.getTask = (id: number) => {
+    calls.push(id);
+    return getTask(id);
+  };
+  return (id) => calls.filter((c) => c === id).length;
+}
+
+describe('taskEvents: one read per event, never a stale one', () => {
+  it('subscriptions that receive the same event together share one read of the task', async () => {
+    const t = makeApp();
+    const { wsUrl } = await t.listen();
+    const reads = countReads(t);
+    const base = t.store.bus.listenerCount;
+    const subs = [wsClient(wsUrl), wsClient(wsUrl), wsClient(wsUrl)].map((c) => collect(c, EVENTS));
+    await untilLive(t, base + 2, 'three subscriptions to go live');
+    const { task } = await t.store.enqueue({ type: 'shared', payload: {} });
+    for (const s of subs) await s.waitForCount(1);
+    for (const s of subs) expect(s.results[0]!.data!.taskEvents).toMatchObject({ kind: 'ENQUEUED', task: { status: 'QUEUED' } });
+    expect(reads(task.id)).toBe(1);
+  });
+
+  /** Two in-process subscriptions, both live and both past a first event; `ready` waits for the next one, `busy` does not. */
+  async function twoLive(t: TestApp) {
+    const base = t.store.bus.listenerCount;
+    const q = `subscription { taskEvents { kind task { id status } } }`;
+    const ready = await subscribeInProcess(t, q);
+    const busy = await subscribeInProcess(t, q);
+    const a = ready.next();
+    const b = busy.next();
+    await untilLive(t, base + 1, 'both subscriptions to go live');
+    const { task: warm } = await t.store.enqueue({ type: 'warm', payload: {} });
+    await a;
+    await b;
+    return { ready, busy, warm };
+  }
+
+  it('subscriptions waiting together for an event share one read (in-process)', async () => {
+    const t = makeApp();
+    const reads = countReads(t);
+    const { ready, busy, warm } = await twoLive(t);
+    expect(reads(warm.id)).toBe(1);
+    await ready.return?.(undefined);
+    await busy.return?.(undefined);
+  });
+
+  it('a subscription that maps the event after a newer write reads the task again and sees that write', async () => {
+    const t = makeApp();
+    const reads = countReads(t);
+    const { ready, busy } = await twoLive(t);
+    const next = ready.next();
+    const { task } = await t.store.enqueue({ type: 'x', payload: {} });
+    expect((await next).value.data.taskEvents).toMatchObject({ kind: 'ENQUEUED', task: { status: 'QUEUED' } });
+    await t.store.cancel(task.id, 'stop');
+    // `busy` was not waiting: it maps the ENQUEUED event only now, after the cancel.
+    expect((await busy.next()).value.data.taskEvents).toMatchObject({ kind: 'ENQUEUED', task: { status: 'CANCELLED' } });
+    expect(reads(task.id)).toBe(2);
+    await ready.return?.(undefined);
+    await busy.return?.(undefined);
+  });
+
+  it('taskForEvent: a newer event published in the same pass drops the shared read at once', async () => {
+    const bus = new EventBus();
+    const state = { status: 'QUEUED' };
+    const calls: number[] = [];
+    const store = { getTask: async (id: number) => (calls.push(id), { id, ...state }) } as unknown as TaskStore;
+    const event = (id: number, kind: string) => ({ id, kind, at: 0, taskId: 7 }) as unknown as StoredEvent;
+    bus.publish(event(1, 'ENQUEUED'));
+    const e = event(1, 'ENQUEUED');
+    const first = taskForEvent({ store, bus }, e);
+    expect(taskForEvent({ store, bus }, e)).toBe(first);
+    state.status = 'CANCELLED';
+    bus.publish(event(2, 'CANCELLED'));
+    const second = taskForEvent({ store, bus }, e);
+    expect(second).not.toBe(first);
+    expect(await second).toMatchObject({ status: 'CANCELLED' });
+    expect(calls).toEqual([7, 7]);
+    await new Promise((r) => process.nextTick(r));
+    expect(taskForEvent({ store, bus }, e)).not.toBe(second);
+  });
+
+  it('a subscription that maps the event in a later turn reads the task again, even with nothing written since', async () => {
+    const t = makeApp();
+    const reads = countReads(t);
+    const { ready, busy } = await twoLive(t);
+    const next = ready.next();
+    const { task } = await t.store.enqueue({ type: 'x', payload: {} });
+    await next;
+    expect(reads(task.id)).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect((await busy.next()).value.data.taskEvents).toMatchObject({ kind: 'ENQUEUED', task: { status: 'QUEUED' } });
+    expect(reads(task.id)).toBe(2);
+    await ready.return?.(undefined);
+    await busy.return?.(undefined);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { StoredEvent, Task } from '../../store/index.js';
 import { TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
-import { eventMatches, mapStream, replayThenLive, taskMatches } from '../subscriptions.js';
+import { eventMatches, mapStream, replayThenLive, taskForEvent, taskMatches } from '../subscriptions.js';
 import { TaskEventKindEnum } from './enums.js';
 import { TaskFilterInput, TaskRef } from './task.js';
 
@@ -37,7 +37,8 @@ builder.subscriptionFields((t) => ({
       const after = parseCursor(args.after) ?? ctx.bus.lastPublishedId;
       const source = replayThenLive(ctx, after, (e) => eventMatches(args.filter, e));
       return mapStream(source, async (event): Promise<TaskEventValue | undefined> => {
-        const task = await ctx.store.getTask(event.taskId!);
+        // One fresh read per event, shared by the subscriptions that map it in the same pass.
+        const task = await taskForEvent(ctx, event);
         return task && taskMatches(args.filter, task) ? { event, task } : undefined;
       });
     },
