@@ -163,6 +163,8 @@ export function buildApp(options: AppOptions = {}): App {
       defaultLeaseSeconds: config.leaseSeconds,
       staleWorkerAfterMs: config.staleWorkerAfterMs,
       maxPayloadBytes: config.maxPayloadBytes,
+      // Checkpoints off the event loop: an automatic one stalls the commit that triggers it.
+      checkpointThreadMs: 250,
       now: options.now,
       onStorageError: (e) => {
         if (e.code === 'BUSY') metrics?.busyErrors.inc();

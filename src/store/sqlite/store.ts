@@ -66,6 +66,7 @@ import {
 } from '../validate.js';
 import { checkCron, checkTimezone, nextFire, type ScheduleTiming } from '../schedule.js';
 import { ROLES, generateToken, hashToken, sameHash, tokenId } from '../tokens.js';
+import { CheckpointThread } from './checkpointer.js';
 import { CandidatePicker } from './claim.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { mapSqliteError } from './errors.js';
@@ -108,6 +109,11 @@ export interface SqliteStoreOptions {
   tailIntervalMs?: number;
   /** Told about every coded storage failure (BUSY, STORAGE): metrics count them. */
   onStorageError?: (error: TaskwireError) => void;
+  /**
+   * Checkpoint the WAL from a worker thread every this many ms instead of inside commits
+   * (see checkpointer.ts); the server uses it. Default: SQLite's automatic checkpoint.
+   */
+  checkpointThreadMs?: number;
 }
 
 const DEFAULTS = {
@@ -192,6 +198,8 @@ export class SqliteTaskStore implements TaskStore {
   private readonly onStorageError: ((error: TaskwireError) => void) | undefined;
 
   private readonly busyTimeoutMs: number;
+  /** The checkpoint thread, when checkpoints run off the event loop. */
+  readonly checkpoints: CheckpointThread | null = null;
 
   constructor(options: SqliteStoreOptions) {
     this.onStorageError = options.onStorageError;
@@ -216,6 +224,13 @@ export class SqliteTaskStore implements TaskStore {
     this.bus = options.bus ?? new EventBus();
     this.bus.startAt(this.lastEventIdSync());
     this.lastDataVersion = this.dataVersion();
+    if (options.checkpointThreadMs && opened.path !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.info.pragmas.wal_autocheckpoint = 0;
+      this.checkpoints = new CheckpointThread(opened.path, options.checkpointThreadMs, (message) =>
+        this.onStorageError?.(new TaskwireError('STORAGE', `background checkpoint failed: ${message}`)),
+      );
+    }
     if (this.opts.tailIntervalMs > 0 && opened.path !== ':memory:') {
       this.tailTimer = setInterval(() => this.tail(), this.opts.tailIntervalMs);
       this.tailTimer.unref();
@@ -1731,6 +1746,7 @@ export class SqliteTaskStore implements TaskStore {
     this.flushQueued(); // writes already accepted are committed, not dropped
     this.tail();
     this.closed = true;
+    await this.checkpoints?.stop();
     try {
       // A reader in another process can hold the checkpoint back; wait briefly, not for
       // the whole busy timeout: the next opener checkpoints anyway.
