@@ -18,7 +18,8 @@
  *   `payload: {url: $u}`): graphql-jit parses literals once, at compile time, without the
  *   variables (so `$u` would be lost), and prints a warning to stderr for each.
  * - Variables that do not coerce: graphql-js reports them (message, locations, HTTP 400),
- *   where graphql-jit's messages are vaguer ("Expected type DateTime.") and carry neither.
+ *   where graphql-jit's messages are vaguer ("Expected type DateTime.") and carry neither;
+ *   when graphql-jit refuses the variables, yoga's executor runs the request instead.
  *
  * And the errors of a compiled operation are made the same as graphql-js's (`normalize`).
  */
@@ -29,7 +30,6 @@ import {
   TypeInfo,
   BREAK,
   getNamedType,
-  getVariableValues,
   isObjectType,
   isScalarType,
   visit,
@@ -164,9 +164,7 @@ export function useJit(options: JitOptions = {}): Plugin {
     }
     if (!operation) return false;
     if (args.operationName != null && args.operationName !== operation.name?.value) return false;
-    if (!operation.variableDefinitions?.length) return true;
-    const coerced = getVariableValues(args.schema, operation.variableDefinitions, args.variableValues ?? {}, { maxErrors: 1 });
-    return !coerced.errors;
+    return true;
   };
 
   /** The outermost AST node starting at each line:column (where graphql-jit's locations point). */
@@ -202,7 +200,21 @@ export function useJit(options: JitOptions = {}): Plugin {
   return {
     onExecute(payload) {
       if (!compile(payload.args)) return;
-      void jit.onExecute!(payload as never);
+      const original = payload.executeFn;
+      let compiled: typeof original | undefined;
+      void jit.onExecute!({ ...payload, setExecuteFn: (fn: typeof original) => (compiled = fn) } as never);
+      if (compiled) {
+        const run = compiled;
+        // Variables that do not coerce: graphql-jit answers { errors } without data, with
+        // vaguer messages and no locations. Run yoga's executor instead, which reports
+        // them as before. (Checking them up front instead cost a second coercion of every
+        // request's variables: 100 inputs of an enqueueTasks.)
+        const orFallBack = (result: ExecutionResult, args: ExecutionArgs) => ('data' in result ? result : original(args));
+        payload.setExecuteFn((args: ExecutionArgs) => {
+          const result = run(args) as ExecutionResult | Promise<ExecutionResult>;
+          return result instanceof Promise ? result.then((r) => orFallBack(r, args)) : orFallBack(result, args);
+        });
+      }
       const document = payload.args.document;
       return {
         onExecuteDone({ result, setResult }) {
