@@ -146,7 +146,14 @@ describe('a long-poll whose client has gone', () => {
     });
     await untilWaiting(t, 'gone-ws');
     stop(); // sends Complete for the pending mutation
-    await new Promise((r) => setTimeout(r, 50));
+    // Until the server has ended the operation (its gauge of WebSocket operations drops to
+    // 0): a fixed pause lost the race on a loaded machine.
+    const { url } = await t.listen();
+    const operations = async () => {
+      const text = await (await fetch(new URL('/metrics', url))).text();
+      return Number(/^taskwire_subscriptions (\d+)/m.exec(text)?.[1]);
+    };
+    await waitFor(async () => (await operations()) === 0, 'the server to end the completed operation');
     const { task } = await t.store.enqueue({ type: 'after-complete', payload: {} });
     const claimed = await t.ok<{ claimTasks: { task: { id: string } }[] }>(CLAIM, { w: 'alive', wait: 5 });
     expect(claimed.claimTasks).toHaveLength(1);
