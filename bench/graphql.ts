@@ -29,7 +29,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +45,7 @@ import {
   type GqlClient,
 } from './clients.js';
 import { findProfile, formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
+import { freePort } from '../scripts/free-port.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -263,16 +263,6 @@ function summarize(ms: Measured[], inProcess = false): Pick<Row, 'value' | 'min'
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function httpGet(port: number, path: string): Promise<number> {
   return new Promise((resolve) => {

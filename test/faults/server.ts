@@ -5,24 +5,14 @@
  */
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../concurrency/harness.js';
 import { gql, sleep, type GqlResult } from './fixtures/gql.js';
+import { freePort } from '../../scripts/free-port.js';
+export { freePort };
 
 export const CLI = join(ROOT, 'src', 'cli.ts');
 
-/** A port that was free a moment ago (the OS picks it; we close our listener at once). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment of this process without any Taskwire setting of the caller's shell. */
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
