@@ -165,6 +165,7 @@ export function buildApp(options: AppOptions = {}): App {
       maxPayloadBytes: config.maxPayloadBytes,
       // Checkpoints off the event loop: an automatic one stalls the commit that triggers it.
       checkpointThreadMs: 250,
+      onCheckpointError: (message) => logger.warn({ err: message }, 'background checkpoint failed; the next one tries again'),
       now: options.now,
       onStorageError: (e) => {
         if (e.code === 'BUSY') metrics?.busyErrors.inc();

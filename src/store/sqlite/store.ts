@@ -114,6 +114,8 @@ export interface SqliteStoreOptions {
    * (see checkpointer.ts); the server uses it. Default: SQLite's automatic checkpoint.
    */
   checkpointThreadMs?: number;
+  /** Told when a background checkpoint fails (the server logs it; the next one tries again). */
+  onCheckpointError?: (message: string) => void;
 }
 
 const DEFAULTS = {
@@ -227,9 +229,7 @@ export class SqliteTaskStore implements TaskStore {
     if (options.checkpointThreadMs && opened.path !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
       this.info.pragmas.wal_autocheckpoint = 0;
-      this.checkpoints = new CheckpointThread(opened.path, options.checkpointThreadMs, (message) =>
-        this.onStorageError?.(new TaskwireError('STORAGE', `background checkpoint failed: ${message}`)),
-      );
+      this.checkpoints = new CheckpointThread(opened.path, options.checkpointThreadMs, (message) => options.onCheckpointError?.(message));
     }
     if (this.opts.tailIntervalMs > 0 && opened.path !== ':memory:') {
       this.tailTimer = setInterval(() => this.tail(), this.opts.tailIntervalMs);
