@@ -42,7 +42,7 @@ describe('group commit', () => {
 
   it('a write that fails in a group is rolled back alone, with its outbox rows; the others commit', async () => {
     const { store, events } = makeStore();
-    const [a, b] = await store.enqueueMany([
+    const [a] = await store.enqueueMany([
       { type: 'a', payload: {} },
       { type: 'b', payload: {} },
     ]);
@@ -67,7 +67,6 @@ describe('group commit', () => {
     expect(second.status).toBe('RUNNING');
     expect(second.progress).toBe(0.5);
     expect((await store.listLogs(a!.task.id)).items).toHaveLength(0);
-    void b;
     // Events: exactly the committed writes', gapless, in commit order.
     const fresh = events.slice(before);
     expect(fresh.map((e) => e.kind)).toEqual(['SUCCEEDED', 'ENQUEUED', 'PROGRESS']);

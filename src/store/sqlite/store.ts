@@ -128,9 +128,9 @@ const DEFAULTS = {
 };
 
 const FINISHED_SQL = `('SUCCEEDED','FAILED','CANCELLED')`;
-/** Exactly the WHERE of ix_tasks_settled_status (migration 004). */
-const SETTLED_SQL = `status IN ('BLOCKED','SUCCEEDED','FAILED','CANCELLED')`;
 const SETTLED_STATUSES: readonly TaskStatus[] = ['BLOCKED', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+/** Exactly the WHERE of ix_tasks_settled_status (migration 004), written from the same list. */
+const SETTLED_SQL = `status IN (${SETTLED_STATUSES.map((st) => `'${st}'`).join(',')})`;
 
 type Statement = Database.Statement;
 
