@@ -2,8 +2,9 @@
  * Bundles the dashboard in memory with esbuild: the TypeScript in client/ (with
  * graphql-ws from node_modules) into one minified ES module, the CSS, and the HTML.
  *
- * `npm run build:dashboard` writes the same files to dist/dashboard/ (or the folder given),
- * for serving elsewhere: the page talks to /graphql on the origin that serves it.
+ * `npm run build:dashboard` writes the same files to dist/dashboard/public/ (or the folder
+ * given): the installed package serves them from there, and they can be served elsewhere
+ * too (the page talks to /graphql on the origin that serves it).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -54,7 +55,7 @@ export async function writeDashboard(dir: string): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const dir = process.argv[2] ?? 'dist/dashboard';
+  const dir = process.argv[2] ?? 'dist/dashboard/public';
   writeDashboard(dir).then(
     () => console.log(`dashboard written to ${dir}/`),
     (e: unknown) => {

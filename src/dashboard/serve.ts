@@ -1,11 +1,14 @@
 /**
  * Serves the dashboard next to the API: `/` is the page, `/dashboard.js` and
- * `/dashboard.css` its assets. The bundle is built on the first request and kept in
- * memory, so neither `npm start` nor the tests need a build step.
+ * `/dashboard.css` its assets. The installed package serves the files `npm run build`
+ * bundled into `public/` beside this module; a clone (no `public/` beside `src/`) bundles
+ * the sources with esbuild on the first request, so neither `npm start` nor the tests need
+ * a build step. Either way the bundle is read once and kept in memory.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildDashboard, type DashboardBundle } from './build.js';
+import type { DashboardBundle } from './build.js';
 
 const ROUTES: Record<string, { part: keyof DashboardBundle; type: string }> = {
   '/': { part: 'html', type: 'text/html; charset=utf-8' },
@@ -20,8 +23,24 @@ type Served = Record<keyof DashboardBundle, { body: Buffer; etag: string }>;
 
 let bundle: Promise<Served> | null = null;
 
+/** Where `npm run build` puts the bundled page, relative to this module in dist/. */
+export const PREBUILT_DIR = new URL('./public/', import.meta.url);
+
+async function prebuiltOrBuilt(): Promise<DashboardBundle> {
+  const read = (name: string) => readFile(new URL(name, PREBUILT_DIR), 'utf8');
+  try {
+    const [html, js, css] = await Promise.all([read('index.html'), read('dashboard.js'), read('dashboard.css')]);
+    return { html, js, css };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  // esbuild is a development dependency: only a clone gets here.
+  const { buildDashboard } = await import('./build.js');
+  return buildDashboard();
+}
+
 function load(): Promise<Served> {
-  bundle ??= buildDashboard().then((b) => {
+  bundle ??= prebuiltOrBuilt().then((b) => {
     const entry = (text: string) => {
       const body = Buffer.from(text);
       return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };

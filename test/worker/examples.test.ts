@@ -1,7 +1,7 @@
 /**
  * The client examples as a user runs them: a real server (in-process, temporary
  * database, real port), then the producer, the worker and the watcher as child processes
- * (`node --import tsx client-examples/...`) against it. Every task the producer enqueued
+ * (`node --conditions=taskwire-source --import tsx client-examples/...`) against it. Every task the producer enqueued
  * must end SUCCEEDED, and the worker must stop cleanly on SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +24,8 @@ afterEach(async () => {
 });
 
 function run(script: string, args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  // The examples import `taskwire/worker` as a user would; the condition points it at src/.
+  const proc = spawn(process.execPath, ['--conditions=taskwire-source', '--import', 'tsx', script, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
