@@ -58,7 +58,7 @@ const maxBodyBytes = 8 * 1024 * 1024;
 const server = createServer((req, res) => {
   if (mode === 'envelop' && req.method === 'POST' && (req.headers['content-type'] ?? '').startsWith('application/json')) {
     if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return void res.writeHead(413).end();
-    handleJsonPost(yoga as unknown as Parameters<typeof handleJsonPost>[0], req, res, { maxBodyBytes, maskError: (e) => e as Error }).catch(
+    handleJsonPost(yoga as unknown as Parameters<typeof handleJsonPost>[0], req, res, { maxBodyBytes }).catch(
       (e) => {
         if (!res.headersSent) res.writeHead(500);
         res.end(String(e));

@@ -16,7 +16,7 @@ import { serveDashboard } from './dashboard/serve.js';
 import { ClaimWaiters } from './events/claim-waiters.js';
 import { principalFor } from './graphql/auth.js';
 import type { Context, Principal } from './graphql/context.js';
-import { handleJsonPost, isPlainJsonPost, missingOperation, unsupportedMediaType } from './graphql/http.js';
+import { handleJsonPost, isPlainJsonPost, missingOperation, unsupportedMediaTypePlugin } from './graphql/http.js';
 import { useJit } from './graphql/jit.js';
 import { schema } from './graphql/schema.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -132,7 +132,11 @@ export function maskError(error: unknown, message: string): Error {
   }
   if (gqlError && isRequestError(gqlError)) {
     // Only our code (and yoga's status hint): other extensions may carry parser internals.
-    const http = gqlError.extensions?.http;
+    // yoga gives validation errors the hint "400 under application/graphql-response+json,
+    // 200 under application/json" (spec: true) but leaves syntax errors without one, so
+    // they answered 200 under both; GraphQL over HTTP asks for the same as validation.
+    const syntax = !gqlError.path && gqlError.message.startsWith('Syntax Error:');
+    const http = gqlError.extensions?.http ?? (syntax ? { status: 400, spec: true } : undefined);
     return new GraphQLError(gqlError.message, {
       nodes: gqlError.nodes,
       source: gqlError.source,
@@ -227,6 +231,7 @@ export function buildApp(options: AppOptions = {}): App {
     graphiql: config.graphiql ? { title: 'Taskwire', subscriptionsProtocol: 'WS' } : false,
     // These run inside the envelop pipeline, so they hold for HTTP, SSE and WebSocket alike.
     plugins: [
+      unsupportedMediaTypePlugin,
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxDepth, ignoreIntrospection: true },
         maxAliases: { n: 30 },
@@ -314,13 +319,8 @@ export function buildApp(options: AppOptions = {}): App {
     }
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
-    if (path === '/graphql' && unsupportedMediaType(req)) {
-      res.writeHead(415, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ errors: [{ message: 'send GraphQL requests as application/json', extensions: { code: 'VALIDATION' } }] }));
-      return;
-    }
     if (path === '/graphql' && isPlainJsonPost(req)) {
-      handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, maskError: mask, reqId }).catch((e) => {
+      handleJsonPost(yoga, req, res, { maxBodyBytes: config.maxBodyBytes, reqId }).catch((e) => {
         logger.error({ err: e, reqId }, 'request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));

@@ -5,14 +5,23 @@
  * node:http, skipping the Fetch API Request/Response objects that yoga builds for each
  * request: those cost more than the GraphQL work of a small mutation. Everything else
  * (GraphiQL, GET, SSE, multipart) still goes through yoga itself.
+ *
+ * Its answers are yoga's, byte for byte (test/graphql/http-conformance.test.ts sends the
+ * same requests to both): the fast path only takes requests it can answer exactly as
+ * yoga would, a valid operation that executes. Anything unusual (a body that is not a
+ * GraphQL request object, a document that does not parse or validate, no operation to
+ * run, a subscription, an Accept header that picks no JSON answer, a context that cannot
+ * be built) has had no side effect yet and is handed to yoga's fetch handler with the
+ * body already read, so yoga's own rules answer it. After execution, a result with
+ * errors is turned into a response by yoga's own result processor.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
-import type { YogaServerInstance } from 'graphql-yoga';
-import { TaskwireError } from '../store/index.js';
+import { getCORSHeadersByRequestAndOptions } from '@whatwg-node/server';
+import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import { processRegularResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Context } from './context.js';
 
-type MaskError = (error: unknown, message: string) => Error;
+type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
 /** The message for a document that has no operation by the given name (or several and no name). */
 export function missingOperation(operationName: string | null | undefined): string {
@@ -21,42 +30,113 @@ export function missingOperation(operationName: string | null | undefined): stri
     : 'the document has several operations (or none): give operationName';
 }
 
-const ACCEPTED_TYPES = ['application/json', 'application/graphql', 'application/x-www-form-urlencoded', 'multipart/form-data'];
-
-/** A POST whose body is in no format GraphQL over HTTP accepts. */
-export function unsupportedMediaType(req: IncomingMessage): boolean {
-  if (req.method !== 'POST') return false;
-  const type = (req.headers['content-type'] ?? '').toLowerCase();
-  return !ACCEPTED_TYPES.some((t) => type.startsWith(t));
+/**
+ * yoga's test of a request's content type (first of a list, parameters allowed): the
+ * fast path and the media-type plugin below take exactly the requests yoga's parsers do.
+ */
+function contentTypeIs(header: string | undefined, expected: string): boolean {
+  const type = header?.split(',')[0];
+  return type === expected || !!type?.startsWith(`${expected};`);
 }
 
-/** True when this request is one the fast path handles. */
+/**
+ * A yoga plugin: a POST that none of yoga's parsers reads (JSON, GraphQL text, forms,
+ * multipart) gets yoga's 415, with a body that says what to send (yoga's own has none).
+ * It runs after yoga's parsers have had their turn, so `requestParser` is theirs.
+ */
+export const unsupportedMediaTypePlugin: Plugin = {
+  onRequestParse({ request, requestParser, endResponse, fetchAPI }) {
+    if (requestParser || request.method !== 'POST') return;
+    const body = JSON.stringify({ errors: [{ message: 'send GraphQL requests as application/json', extensions: { code: 'VALIDATION' } }] });
+    endResponse(new fetchAPI.Response(body, { status: 415, statusText: 'Unsupported Media Type', headers: { 'content-type': 'application/json; charset=utf-8' } }));
+  },
+};
+
+/** True when this request is one the fast path may take (it may still hand it to yoga). */
 export function isPlainJsonPost(req: IncomingMessage): boolean {
   if (req.method !== 'POST') return false;
-  const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('application/json')) return false;
+  const type = req.headers['content-type'];
+  if (!contentTypeIs(type, 'application/json')) return false;
   const accept = req.headers.accept ?? '';
   return !accept.includes('text/event-stream') && !accept.includes('multipart/mixed');
 }
 
-/** Errors as sent: without `extensions.http`, yoga's status hint, which has done its job here. */
-function publicErrors(errors: readonly unknown[]): unknown[] {
-  return errors.map((e) => {
-    const json = e instanceof GraphQLError ? e.toJSON() : (e as { extensions?: Record<string, unknown> });
-    if (!json.extensions || !('http' in json.extensions)) return json;
-    const { http: _http, ...extensions } = json.extensions;
-    return { ...json, extensions };
-  });
+const REGULAR_TYPES = ['application/graphql-response+json', 'application/json'] as const;
+type RegularType = (typeof REGULAR_TYPES)[number];
+
+/**
+ * The media type yoga answers a single (non-streamed) result in, from the Accept header,
+ * by yoga's rules: the header's types are read right to left, only utf-8, no q-values,
+ * and the last match wins; null when yoga would not answer with JSON.
+ */
+export function regularMediaType(accept: string | undefined): RegularType | null {
+  const requested = (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',');
+  let chosen: RegularType | null = null;
+  for (let i = requested.length - 1; i >= 0; i--) {
+    const [type, ...params] = requested[i]!.split(';');
+    const charset = params.find((p) => p.includes('charset=')) ?? 'charset=utf-8';
+    if (charset !== 'charset=utf-8') continue;
+    const [pre, suf] = type!.split('/');
+    for (const offered of REGULAR_TYPES) {
+      const [offeredPre, offeredSuf] = offered.split('/');
+      if ((pre === '*' || pre === offeredPre) && (suf === '*' || suf === offeredSuf)) chosen = offered;
+    }
+  }
+  return chosen;
 }
 
-function send(res: ServerResponse, status: number, body: { errors?: readonly unknown[] } & Record<string, unknown>, contentType: string): void {
-  const text = JSON.stringify(body.errors ? { ...body, errors: publicErrors(body.errors) } : body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+/** yoga's default CORS answer (every origin, credentials), from the request's own headers. */
+function corsHeaders(req: IncomingMessage): Record<string, string> | null {
+  if (req.headers.origin === undefined) return null;
+  const request = { headers: { get: (name: string) => (req.headers[name] as string | undefined) ?? null } };
+  return getCORSHeadersByRequestAndOptions(request as unknown as Request, {});
+}
+
+function sendText(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string | number>, text: string): void {
+  const cors = corsHeaders(req);
+  res.writeHead(status, { ...headers, ...cors, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-function requestError(res: ServerResponse, status: number, message: string, code = 'VALIDATION'): void {
-  send(res, status, { errors: [{ message, extensions: { code } }] }, 'application/json; charset=utf-8');
+/** Writes a Fetch API response (from yoga) to node's response; streams (SSE, multipart) as they come. */
+async function sendResponse(req: IncomingMessage, res: ServerResponse, response: Response, addCors: boolean): Promise<void> {
+  const headers: Record<string, string | number> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  Object.assign(headers, addCors ? corsHeaders(req) : null);
+  const type = response.headers.get('content-type') ?? '';
+  if (response.body && (type.startsWith('text/event-stream') || type.startsWith('multipart/mixed'))) {
+    res.writeHead(response.status, response.statusText || undefined, headers);
+    res.flushHeaders();
+    const reader = response.body.getReader();
+    res.on('close', () => void reader.cancel().catch(() => {}));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      res.write(value);
+    }
+    res.end();
+    return;
+  }
+  // Headers as yoga gave them (it sets content-length where it knows it).
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  res.end(body);
+}
+
+/** How many JSON POSTs the fast path handed to yoga (tests check which path a request took). */
+export const fastPathCounters = { handedToYoga: 0 };
+
+/** The request, body already read, answered by yoga's fetch handler. */
+async function answerThroughYoga(yoga: Yoga, req: IncomingMessage, res: ServerResponse, body: Buffer, context: Record<string, unknown>): Promise<void> {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') headers.append(name, req.rawHeaders[i + 1]!);
+  }
+  fastPathCounters.handedToYoga++;
+  const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`;
+  const response = await yoga.fetch(url, { method: req.method, headers, body }, context);
+  await sendResponse(req, res, response, false);
 }
 
 /** Reads the body, refusing more than `maxBytes` (also for chunked bodies, counted as they arrive). */
@@ -79,93 +159,85 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null
 }
 
 interface GraphQLParams {
-  query?: unknown;
-  variables?: unknown;
-  operationName?: unknown;
-  extensions?: unknown;
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+  extensions?: Record<string, unknown> | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
+
+/** The body as GraphQL parameters, when yoga would take them as they are; otherwise null. */
+function plainParams(body: Buffer): GraphQLParams | null {
+  let params: unknown;
+  try {
+    params = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isObject(params)) return null;
+  for (const key in params) if (params[key] != null && !PARAM_NAMES.has(key)) return null;
+  const { query, variables, operationName, extensions } = params;
+  if (typeof query !== 'string') return null;
+  if (variables != null && !isObject(variables)) return null;
+  if (operationName != null && typeof operationName !== 'string') return null;
+  if (extensions != null && !isObject(extensions)) return null;
+  return params as unknown as GraphQLParams;
 }
 
 export async function handleJsonPost(
-  yoga: YogaServerInstance<Record<string, unknown>, Context>,
+  yoga: Yoga,
   req: IncomingMessage,
   res: ServerResponse,
-  options: { maxBodyBytes: number; maskError: MaskError; reqId?: string },
+  options: { maxBodyBytes: number; reqId?: string },
 ): Promise<void> {
   const body = await readBody(req, options.maxBodyBytes);
-  if (body === null) return requestError(res, 413, `request body larger than ${options.maxBodyBytes} bytes`);
-  let params: GraphQLParams;
-  try {
-    params = JSON.parse(body.toString('utf8')) as GraphQLParams;
-  } catch {
-    return requestError(res, 400, 'the request body is not valid JSON');
+  if (body === null) {
+    const text = JSON.stringify({ errors: [{ message: `request body larger than ${options.maxBodyBytes} bytes`, extensions: { code: 'VALIDATION' } }] });
+    return sendText(req, res, 413, { 'content-type': 'application/json; charset=utf-8' }, text);
   }
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    return requestError(res, 400, 'the request body must be a JSON object with a "query"');
-  }
-  if (typeof params.query !== 'string' || params.query.length === 0) {
-    return requestError(res, 400, 'the request must carry a GraphQL document in "query"');
-  }
-  if (params.variables != null && (typeof params.variables !== 'object' || Array.isArray(params.variables))) {
-    return requestError(res, 400, '"variables" must be a JSON object');
-  }
-  if (params.operationName != null && typeof params.operationName !== 'string') {
-    return requestError(res, 400, '"operationName" must be a string');
-  }
-  const accept = req.headers.accept ?? '';
-  const contentType = accept.includes('application/graphql-response+json')
-    ? 'application/graphql-response+json; charset=utf-8'
-    : 'application/json; charset=utf-8';
-  const mask = (errors: readonly unknown[]) => errors.map((e) => options.maskError(e, 'Unexpected error.'));
+  const serverContext = { req, res, reqId: options.reqId };
+  const toYoga = () => answerThroughYoga(yoga, req, res, body, serverContext);
+
+  const mediaType = regularMediaType(req.headers.accept);
+  const params = mediaType && plainParams(body);
+  if (!params) return toYoga();
 
   // Aborted if the client disconnects before its answer: a long-poll then claims nothing.
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  const enveloped = yoga.getEnveloped({ req, res, params, signal: controller.signal, reqId: options.reqId });
+  const enveloped = yoga.getEnveloped({ ...serverContext, params, signal: controller.signal });
   let document: DocumentNode;
   try {
     document = enveloped.parse(params.query);
-  } catch (e) {
-    return send(res, 400, { errors: mask([e]) }, contentType);
+    // graphql-armor throws when a limit is exceeded
+    if (enveloped.validate(enveloped.schema, document).length > 0) return toYoga();
+  } catch {
+    return toYoga();
   }
-  let validationErrors: readonly unknown[];
-  try {
-    validationErrors = enveloped.validate(enveloped.schema, document);
-  } catch (e) {
-    validationErrors = [e]; // graphql-armor throws when a limit is exceeded
-  }
-  if (validationErrors.length > 0) return send(res, 400, { errors: mask(validationErrors) }, contentType);
-  const operation = getOperationAST(document, params.operationName as string | undefined);
-  if (!operation) {
-    return send(res, 400, { errors: mask([new TaskwireError('VALIDATION', missingOperation(params.operationName as string | undefined))]) }, contentType);
-  }
-  if (operation.operation === 'subscription') {
-    return send(
-      res,
-      400,
-      { errors: mask([new GraphQLError('subscriptions run over WebSocket (graphql-ws) or SSE (accept: text/event-stream)')]) },
-      contentType,
-    );
-  }
+  const operation = getOperationAST(document, params.operationName ?? undefined);
+  if (!operation || operation.operation === 'subscription') return toYoga();
   let contextValue;
   try {
     contextValue = await enveloped.contextFactory();
-  } catch (e) {
-    const masked = mask([e]);
-    const code = (masked[0] as GraphQLError).extensions?.code;
-    return send(res, code === 'UNAUTHENTICATED' ? 401 : 500, { errors: masked }, contentType);
+  } catch {
+    return toYoga();
   }
   const result = (await enveloped.execute({
     schema: enveloped.schema,
     document,
-    variableValues: params.variables as Record<string, unknown> | undefined,
-    operationName: params.operationName as string | undefined,
+    variableValues: params.variables ?? undefined,
+    operationName: params.operationName ?? undefined,
     contextValue,
     rootValue: {},
-  })) as ExecutionResult;
-  if (typeof (result as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
-    return send(res, 400, { errors: mask([new GraphQLError('incremental delivery needs multipart or SSE')]) }, contentType);
+  })) as ExecutionResult & { stringify?: (r: unknown) => string };
+  if (!result.errors?.length && !result.extensions && typeof result === 'object' && !(Symbol.asyncIterator in result)) {
+    const text = (result.stringify ?? JSON.stringify)(result);
+    return sendText(req, res, 200, { 'content-type': `${mediaType}; charset=utf-8` }, text);
   }
-  send(res, 200, result as unknown as Record<string, unknown>, contentType);
+  // Errors decide the status (and strip yoga's internal extensions): yoga's own processor.
+  return sendResponse(req, res, await processRegularResult(result, yoga.fetchAPI, mediaType), true);
 }
