@@ -16,6 +16,7 @@ import { serveDashboard } from './dashboard/serve.js';
 import { ClaimWaiters } from './events/claim-waiters.js';
 import { principalFor } from './graphql/auth.js';
 import type { Context, Principal } from './graphql/context.js';
+import { GRAPHIQL_EXAMPLE } from './graphql/graphiql-example.js';
 import { handleJsonPost, isPlainJsonPost, missingOperation, unsupportedMediaTypePlugin } from './graphql/http.js';
 import { useJit } from './graphql/jit.js';
 import { schema } from './graphql/schema.js';
@@ -228,7 +229,7 @@ export function buildApp(options: AppOptions = {}): App {
     // The body limit is enforced in front of yoga (below), which is much cheaper than
     // yoga's own stream-based limit.
     maxRequestBodySize: false,
-    graphiql: config.graphiql ? { title: 'Taskwire', subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.graphiql ? { title: 'Taskwire', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_EXAMPLE } : false,
     // These run inside the envelop pipeline, so they hold for HTTP, SSE and WebSocket alike.
     plugins: [
       unsupportedMediaTypePlugin,

@@ -1,9 +1,12 @@
 /**
- * The server around the schema: /health, GraphiQL served offline, the request body limit,
+ * The server around the schema: /health, GraphiQL served offline with a ready example, the request body limit,
  * and a graceful stop (WebSockets closed with 1001, no new requests accepted).
  */
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse, validate } from 'graphql';
+import { GRAPHIQL_EXAMPLE } from '../../src/graphql/graphiql-example.js';
+import { schema } from '../../src/graphql/schema.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/index.js';
 import { collect, makeApp, stopApps, waitFor, wsClient } from '../helpers/app.js';
 
@@ -53,6 +56,39 @@ describe('GraphiQL', () => {
     for (const cdn of ['unpkg.com', 'jsdelivr.net', 'esm.sh', 'cdnjs.cloudflare.com', 'fonts.googleapis.com', 'skypack.dev']) {
       expect(html, cdn).not.toContain(cdn);
     }
+  });
+
+  it('opens with a ready example (a taskEvents subscription and an enqueue) that validates and runs', async () => {
+    const t = makeApp();
+    const html = await (await t.app.yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
+    // The page carries the example as its default query (JSON-escaped in its config).
+    expect(html).toContain(JSON.stringify(GRAPHIQL_EXAMPLE).slice(1, -1));
+    expect(validate(schema, parse(GRAPHIQL_EXAMPLE))).toEqual([]);
+
+    // Run as the comment says: WatchEvents first, then EnqueueThumbnail.
+    const { url, wsUrl } = await t.listen();
+    const seen: { kind: string; task: { id: string; type: string; status: string } }[] = [];
+    wsClient(wsUrl).subscribe(
+      { query: GRAPHIQL_EXAMPLE, operationName: 'WatchEvents' },
+      { next: (r) => void seen.push((r.data as { taskEvents: (typeof seen)[number] }).taskEvents), error: () => {}, complete: () => {} },
+    );
+    // The subscription starts listening a moment after it is sent: enqueue until it sees one.
+    const enqueued: string[] = [];
+    const event = await waitFor(async () => {
+      const found = seen.find((e) => e.kind === 'ENQUEUED' && enqueued.includes(e.task.id));
+      if (found) return found;
+      const run = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: GRAPHIQL_EXAMPLE, operationName: 'EnqueueThumbnail' }),
+      });
+      const body = (await run.json()) as { data: { enqueueTask: { created: boolean; task: { id: string; status: string } } } };
+      expect(body.data.enqueueTask).toMatchObject({ created: true, task: { status: 'QUEUED' } });
+      enqueued.push(body.data.enqueueTask.task.id);
+      await new Promise((r) => setTimeout(r, 50));
+      return undefined;
+    }, 'the ENQUEUED event of an enqueued task');
+    expect(event.task).toMatchObject({ type: 'thumbnail', status: 'QUEUED', progress: null });
   });
 
   it('is not served to API clients (they get GraphQL)', async () => {
