@@ -22,7 +22,7 @@ import { useJit } from './graphql/jit.js';
 import { schema } from './graphql/schema.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { SqliteTaskStore, TaskwireError, type TaskStore } from './store/index.js';
+import { DEFAULTS as ENGINE_DEFAULTS, SqliteTaskStore, TaskwireError, type TaskStore } from './store/index.js';
 import { UPKEEP_DEFAULTS, Upkeep, type UpkeepOptions } from './upkeep.js';
 
 export interface AppOptions extends Partial<ServerConfig> {
@@ -51,13 +51,13 @@ export interface App {
 const DEFAULTS: ServerConfig = {
   port: 4000,
   host: '127.0.0.1',
-  dbPath: './data/taskwire.db',
+  dbPath: ENGINE_DEFAULTS.dbPath,
   synchronous: 'normal',
-  leaseSeconds: 30,
+  leaseSeconds: ENGINE_DEFAULTS.leaseSeconds,
   sweepIntervalMs: 1000,
-  staleWorkerAfterMs: 60_000,
+  staleWorkerAfterMs: ENGINE_DEFAULTS.staleWorkerAfterMs,
   maxWaitSeconds: 60,
-  maxPayloadBytes: 256 * 1024,
+  maxPayloadBytes: ENGINE_DEFAULTS.maxPayloadBytes,
   maxBodyBytes: 8 * 1024 * 1024,
   subscriptionBuffer: 1000,
   maxSubscriptionsPerConnection: 100,
@@ -66,7 +66,7 @@ const DEFAULTS: ServerConfig = {
   maxDepth: 12,
   allowOpen: false,
   logLevel: 'info',
-  retentionMs: 7 * 86_400_000,
+  retentionMs: ENGINE_DEFAULTS.retentionMs,
 };
 
 const EXPECTED_CODES = new Set([

@@ -13,6 +13,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config.js';
 import { parseDuration } from './duration.js';
 import {
+  DEFAULTS,
+  LIMITS,
   LATEST_SCHEMA_VERSION,
   SqliteTaskStore,
   TASK_STATUSES,
@@ -53,7 +55,7 @@ class Failure extends Error {}
 // ---------------------------------------------------------------- shared pieces
 
 function dbPath(values: Values): string {
-  return (values.db as string | undefined) || process.env.TASKWIRE_DB || './data/taskwire.db';
+  return (values.db as string | undefined) || process.env.TASKWIRE_DB || DEFAULTS.dbPath;
 }
 
 function openStore(values: Values): SqliteTaskStore {
@@ -177,7 +179,7 @@ function truncate(text: string | null, max: number): string {
 }
 
 const dbOption: Record<string, Option> = {
-  db: { type: 'string', arg: 'file', description: 'database file (default: $TASKWIRE_DB, else ./data/taskwire.db)' },
+  db: { type: 'string', arg: 'file', description: `database file (default: $TASKWIRE_DB, else ${DEFAULTS.dbPath})` },
 };
 
 const ROLES: Role[] = ['admin', 'producer', 'worker', 'viewer'];
@@ -249,7 +251,7 @@ const commands: Record<string, Command> = {
       type: { type: 'string', arg: 'type', description: 'what to run (workers claim by type)' },
       payload: { type: 'string', arg: 'json', description: 'what to run it on: a JSON object, e.g. \'{"url":"a.png"}\'' },
       queue: { type: 'string', arg: 'name', description: 'queue (default: default)' },
-      priority: { type: 'string', arg: 'n', description: 'lower runs first (default: 100)' },
+      priority: { type: 'string', arg: 'n', description: `lower runs first (default: ${DEFAULTS.priority})` },
       delay: { type: 'string', arg: 'duration', description: 'run no sooner than this from now: 30s, 15m, 12h, 7d' },
       'max-attempts': { type: 'string', arg: 'n', description: 'attempts before the task FAILs (default: 5)' },
       'idempotency-key': { type: 'string', arg: 'key', description: 'a second enqueue with this key returns the first task' },
@@ -314,7 +316,7 @@ const commands: Record<string, Command> = {
         const tasks: Task[] = [];
         let after: string | null = null;
         for (;;) {
-          const page = await s.listTasks({ filter, first: Math.min(500, limit - tasks.length), after });
+          const page = await s.listTasks({ filter, first: Math.min(LIMITS.pageSize, limit - tasks.length), after });
           tasks.push(...page.items.map((e) => e.node));
           after = page.items.at(-1)?.cursor ?? null;
           if (!page.hasNextPage || tasks.length >= limit) return { tasks, more: page.hasNextPage };
@@ -348,7 +350,7 @@ const commands: Record<string, Command> = {
         const [[deps], [dependents]] = await Promise.all([s.dependencyIds([id]), s.dependentIds([id])]);
         const logs: TaskLog[] = [];
         for (let after: string | null = null; ; ) {
-          const page = await s.listLogs(id, { first: 500, after });
+          const page = await s.listLogs(id, { first: LIMITS.pageSize, after });
           logs.push(...page.items.map((e) => e.node));
           if (!page.hasNextPage) break;
           after = page.items.at(-1)!.cursor;

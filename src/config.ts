@@ -2,6 +2,7 @@
  * Server configuration from the environment, checked at start: each bad value gets a
  * message that names the variable and what it accepts.
  */
+import { DEFAULTS, LIMITS } from './store/engine/defaults.js';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -35,7 +36,7 @@ const flag = (name: string) =>
 const EnvSchema = z.object({
   PORT: int('PORT', 0, 65535, 4000),
   HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
-  TASKWIRE_DB: z.string().optional().transform((v) => v || './data/taskwire.db'),
+  TASKWIRE_DB: z.string().optional().transform((v) => v || DEFAULTS.dbPath),
   TASKWIRE_SYNC: z
     .string()
     .optional()
@@ -47,11 +48,11 @@ const EnvSchema = z.object({
       }
       return s as 'normal' | 'full';
     }),
-  TASKWIRE_LEASE_SECONDS: int('TASKWIRE_LEASE_SECONDS', 1, 86_400, 30),
+  TASKWIRE_LEASE_SECONDS: int('TASKWIRE_LEASE_SECONDS', 1, LIMITS.leaseSeconds, DEFAULTS.leaseSeconds),
   TASKWIRE_SWEEP_INTERVAL_MS: int('TASKWIRE_SWEEP_INTERVAL_MS', 50, 600_000, 1000),
-  TASKWIRE_STALE_WORKER_SECONDS: int('TASKWIRE_STALE_WORKER_SECONDS', 1, 86_400, 60),
+  TASKWIRE_STALE_WORKER_SECONDS: int('TASKWIRE_STALE_WORKER_SECONDS', 1, 86_400, DEFAULTS.staleWorkerAfterMs / 1000),
   TASKWIRE_MAX_WAIT_SECONDS: int('TASKWIRE_MAX_WAIT_SECONDS', 0, 3600, 60),
-  TASKWIRE_MAX_PAYLOAD_BYTES: int('TASKWIRE_MAX_PAYLOAD_BYTES', 1024, 64 * 1024 * 1024, 256 * 1024),
+  TASKWIRE_MAX_PAYLOAD_BYTES: int('TASKWIRE_MAX_PAYLOAD_BYTES', 1024, 64 * 1024 * 1024, DEFAULTS.maxPayloadBytes),
   TASKWIRE_MAX_BODY_BYTES: int('TASKWIRE_MAX_BODY_BYTES', 1024, 512 * 1024 * 1024, 8 * 1024 * 1024),
   TASKWIRE_SUBSCRIPTION_BUFFER: int('TASKWIRE_SUBSCRIPTION_BUFFER', 1, 1_000_000, 1000),
   TASKWIRE_MAX_SUBSCRIPTIONS: int('TASKWIRE_MAX_SUBSCRIPTIONS', 1, 100_000, 100),
@@ -65,7 +66,7 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v === '') return 7 * 86_400_000;
+      if (v === undefined || v === '') return DEFAULTS.retentionMs;
       const ms = parseDuration(v);
       if (ms === null || ms < 60_000) {
         ctx.addIssue({ code: 'custom', message: `TASKWIRE_RETENTION must be a duration of a minute or more, like 7d or 12h (got "${v}")` });
@@ -136,13 +137,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export const CONFIG_DOCS: [string, string, string][] = [
   ['PORT', '4000', 'HTTP and WebSocket port'],
   ['HOST', '127.0.0.1', 'address to bind'],
-  ['TASKWIRE_DB', './data/taskwire.db', 'database file (its folder is created); `:memory:` for throwaway runs'],
+  ['TASKWIRE_DB', DEFAULTS.dbPath, 'database file (its folder is created); `:memory:` for throwaway runs'],
   ['TASKWIRE_SYNC', 'normal', '`full` makes every commit survive power loss (slower)'],
-  ['TASKWIRE_LEASE_SECONDS', '30', 'default lease of a claim'],
+  ['TASKWIRE_LEASE_SECONDS', String(DEFAULTS.leaseSeconds), 'default lease of a claim'],
   ['TASKWIRE_SWEEP_INTERVAL_MS', '1000', 'how often expired leases, timeouts and stale workers are swept'],
-  ['TASKWIRE_STALE_WORKER_SECONDS', '60', 'a worker silent this long becomes STALE'],
+  ['TASKWIRE_STALE_WORKER_SECONDS', String(DEFAULTS.staleWorkerAfterMs / 1000), 'a worker silent this long becomes STALE'],
   ['TASKWIRE_MAX_WAIT_SECONDS', '60', 'longest long-poll of claimTasks(waitSeconds)'],
-  ['TASKWIRE_MAX_PAYLOAD_BYTES', '262144', "largest task payload or result"],
+  ['TASKWIRE_MAX_PAYLOAD_BYTES', String(DEFAULTS.maxPayloadBytes), "largest task payload or result"],
   ['TASKWIRE_MAX_BODY_BYTES', '8388608', 'largest HTTP request body and WebSocket message'],
   ['TASKWIRE_SUBSCRIPTION_BUFFER', '1000', 'events a slow subscriber may fall behind before it is closed'],
   ['TASKWIRE_MAX_SUBSCRIPTIONS', '100', 'operations one WebSocket connection may run at once'],

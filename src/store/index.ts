@@ -4,6 +4,7 @@
  */
 export * from './types.js';
 export * from './errors.js';
+export { DEFAULTS, LIMITS } from './engine/defaults.js';
 export { SqliteTaskStore, openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 export { mapSqliteError } from './sqlite/errors.js';
 export { LATEST_SCHEMA_VERSION } from './sqlite/migrations/index.js';

@@ -6,20 +6,8 @@ import { validation } from './errors.js';
 import type { ClaimStrategy, JsonObject, LogLevel, TaskFilter } from './types.js';
 import { LOG_LEVELS, TASK_STATUSES } from './types.js';
 
-export const LIMITS = {
-  nameLength: 200,
-  keyLength: 255,
-  messageLength: 10_000,
-  errorLength: 10_000,
-  maxAttempts: 1_000,
-  priority: 1_000_000_000,
-  leaseSeconds: 86_400,
-  delaySeconds: 366 * 86_400,
-  timeoutSeconds: 7 * 86_400,
-  claimLimit: 1_000,
-  dependsOn: 100,
-  pageSize: 500,
-};
+export { LIMITS } from './engine/defaults.js';
+import { LIMITS } from './engine/defaults.js';
 
 export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -131,12 +119,4 @@ export function checkFilter(filter: TaskFilter | null | undefined): TaskFilter {
   return f;
 }
 
-/**
- * Exponential backoff with full jitter (AWS architecture blog's "full jitter"): the
- * delay before retry n is uniform in [0, min(cap, base * 2^(n-1))]. Jitter spreads the
- * retries of tasks that failed together, so they do not come back as a herd.
- */
-export function backoffDelayMs(attempt: number, baseMs: number, capMs: number, random: () => number): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
-}
+export { backoffDelayMs } from './engine/rules/backoff.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ClaimedTask, LeaseState, Task } from '../../store/index.js';
-import { TaskwireError } from '../../store/index.js';
+import { DEFAULTS, LIMITS, TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
 import { checkWorkerId, leaseHolder } from '../auth.js';
 import { parseTaskId, taskGlobalId } from '../ids.js';
@@ -97,7 +97,7 @@ builder.mutationFields((t) => ({
       checkWorkerId(ctx, input.workerId);
       const { waitSeconds, ...claim } = input;
       const deadline = Date.now() + Math.min(waitSeconds ?? 0, ctx.limits.maxWaitSeconds) * 1000;
-      const queue = claim.queue ?? 'default';
+      const queue = claim.queue ?? DEFAULTS.queue;
       for (;;) {
         const started = performance.now();
         const claimed = await ctx.store.claim(claim);
@@ -144,7 +144,7 @@ builder.mutationFields((t) => ({
     description: 'Acknowledges many tasks in one transaction: all or none.',
     args: { inputs: t.arg({ type: [CompleteTaskInput], required: true }) },
     resolve: (_root, { inputs }, ctx): Promise<Task[]> => {
-      if (inputs.length > 1000) throw new TaskwireError('VALIDATION', 'completeTasks takes at most 1000 inputs', { field: 'inputs' });
+      if (inputs.length > LIMITS.batch) throw new TaskwireError('VALIDATION', `completeTasks takes at most ${LIMITS.batch} inputs`, { field: 'inputs' });
       return ctx.store.completeMany(inputs.map((i) => ({ ...i, taskId: parseTaskId(i.taskId, 'taskId'), holder: leaseHolder(ctx) })));
     },
   }),

@@ -1,22 +1,22 @@
 import type { EnqueueInput } from '../../store/index.js';
-import { TaskwireError } from '../../store/index.js';
+import { DEFAULTS, LIMITS, TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
 import { parseTaskId } from '../ids.js';
 import { TaskRef } from './task.js';
 
 /** Most tasks one enqueueTasks call may carry. */
-export const MAX_BATCH = 1000;
+export const MAX_BATCH = LIMITS.batch;
 
 export const EnqueueTaskInputRef = builder.inputType('EnqueueTaskInput', {
   fields: (t) => ({
     type: t.string({ required: true }),
     payload: t.field({ type: 'JSON', required: true }),
-    queue: t.string({ description: 'Default "default".' }),
-    priority: t.int({ description: 'Default 100; lower runs first.' }),
+    queue: t.string({ description: `Default "${DEFAULTS.queue}".` }),
+    priority: t.int({ description: `Default ${DEFAULTS.priority}; lower runs first.` }),
     compatibility: t.field({ type: 'JSON', description: 'Default {}.' }),
     runAfter: t.field({ type: 'DateTime', description: 'Default now.' }),
     delaySeconds: t.int(),
-    maxAttempts: t.int({ description: 'Default 5.' }),
+    maxAttempts: t.int({ description: `Default ${DEFAULTS.maxAttempts}.` }),
     timeoutSeconds: t.int(),
     idempotencyKey: t.string({ description: 'The same key again returns the existing task, with created = false.' }),
     correlationId: t.string(),

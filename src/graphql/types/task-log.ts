@@ -1,5 +1,5 @@
 import type { Page, TaskLog } from '../../store/index.js';
-import { TaskwireError } from '../../store/index.js';
+import { DEFAULTS, LIMITS, TaskwireError } from '../../store/index.js';
 import { z } from 'zod';
 import { builder } from '../builder.js';
 import { LogLevelEnum } from './enums.js';
@@ -55,13 +55,13 @@ builder.objectField(TaskRef, 'logs', (t) =>
       type: TaskLogConnection,
       byPath: true,
       args: {
-        first: t.arg.int({ validate: z.number().int().min(0).max(500) }),
+        first: t.arg.int({ validate: z.number().int().min(0).max(LIMITS.pageSize) }),
         after: t.arg.string(),
       },
       loaderOptions: { cache: false },
       // Every task at the same path shares its arguments, so one query serves them all.
       load: async (ids: number[], ctx, args) => {
-        const first = args.first ?? 100;
+        const first = args.first ?? DEFAULTS.pageSize;
         if (args.after) return Promise.all(ids.map((id) => ctx.store.listLogs(id, { first, after: args.after }).then(logsPage)));
         const lists = await ctx.store.logsForTasks(ids, first + 1);
         return lists.map((logs) =>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Task } from '../../store/index.js';
-import { TaskwireError } from '../../store/index.js';
+import { DEFAULTS, LIMITS, TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
 import { parseTaskId } from '../ids.js';
 import { OrderDirection, TaskStatusEnum } from './enums.js';
@@ -25,7 +25,7 @@ export const TaskRef = builder.loadableNode('Task', {
   fields: (t) => ({
     queue: t.exposeString('queue'),
     type: t.exposeString('type'),
-    priority: t.exposeInt('priority', { description: 'Lower numbers run first; the default is 100.' }),
+    priority: t.exposeInt('priority', { description: `Lower numbers run first; the default is ${DEFAULTS.priority}.` }),
     payload: t.expose('payload', { type: 'JSON' }),
     compatibility: t.expose('compatibility', {
       type: 'JSON',
@@ -123,7 +123,7 @@ builder.queryFields((t) => ({
     args: {
       filter: t.arg({ type: TaskFilterInput }),
       orderBy: t.arg({ type: TaskOrderInput }),
-      first: t.arg.int({ validate: z.number().int().min(0).max(500) }),
+      first: t.arg.int({ validate: z.number().int().min(0).max(LIMITS.pageSize) }),
       after: t.arg.string(),
     },
     resolve: async (_root, args, ctx) => {

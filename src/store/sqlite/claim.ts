@@ -9,12 +9,9 @@
 import type { SqliteDatabase } from './database.js';
 import type { ClaimStrategy } from '../types.js';
 import type { WorkerMatch } from '../validate.js';
+import { MAX_LEVELS, comparator, drawLevel, mergeSorted, weightedLevels, type Candidate, type Level, type Order } from '../engine/rules/claiming.js';
 
-export interface Candidate {
-  id: number;
-  type: string;
-  priority: number;
-}
+export type { Candidate };
 
 export interface CandidateQuery {
   queue: string;
@@ -25,8 +22,6 @@ export interface CandidateQuery {
   excludedTypes: readonly string[];
   now: number;
 }
-
-type Order = 'PRIORITY' | 'FIFO' | 'LIFO';
 
 const ORDER_SQL: Record<Order, string> = {
   PRIORITY: 'priority, id',
@@ -70,16 +65,6 @@ export function candidateSql(
       ${shape.excluded ? 'AND type NOT IN (SELECT value FROM json_each(@excluded))' : ''}
     ORDER BY ${ORDER_SQL[order]}
     LIMIT @limit`;
-}
-
-/** Highest number of distinct priority levels WEIGHTED_RANDOM weighs one by one. */
-const MAX_LEVELS = 32;
-
-/** A level to draw from: one priority, or (the tail) every priority after `priority`. */
-interface Level {
-  priority: number;
-  mode: 'eq' | 'gt';
-  weight: number;
 }
 
 export class CandidatePicker {
@@ -133,12 +118,10 @@ export class CandidatePicker {
   /**
    * The priority levels that hold claimable work for this worker, most urgent first:
    * each step is one walk of the priority index from just past the last level found,
-   * stopping at the first due, matching task. Past MAX_LEVELS the rest become one tail
-   * level, so that a worker never starves behind many levels of work it cannot take.
+   * stopping at the first due, matching task (weights: rules/claiming.ts).
    */
   private levels(q: CandidateQuery): Level[] {
     const found: number[] = [];
-    let more = false;
     let above = Number.MIN_SAFE_INTEGER;
     while (found.length < MAX_LEVELS) {
       const next = this.walk('PRIORITY', q, 1, { priority: above, mode: 'gt' })[0];
@@ -146,17 +129,13 @@ export class CandidatePicker {
       found.push(next.priority);
       above = next.priority;
     }
-    if (found.length === MAX_LEVELS) more = this.walk('PRIORITY', q, 1, { priority: above, mode: 'gt' }).length > 0;
-    const levels: Level[] = found.map((priority, rank) => ({ priority, mode: 'eq', weight: 1 / (rank + 1) }));
-    if (more) levels.push({ priority: above, mode: 'gt', weight: 1 / (MAX_LEVELS + 1) });
-    return levels;
+    const more = found.length === MAX_LEVELS && this.walk('PRIORITY', q, 1, { priority: above, mode: 'gt' }).length > 0;
+    return weightedLevels(found, more);
   }
 
   /**
-   * WEIGHTED_RANDOM: for each slot, draw a priority level with probability proportional
-   * to 1 / (rank + 1), where rank 0 is the most urgent level with claimable work, then
-   * take that level's oldest task. Urgent work is likely; every level with work keeps a
-   * probability of at least 1 / (33 * H(33)) per draw, so nothing starves.
+   * WEIGHTED_RANDOM: for each slot, draw a priority level by its weight, then take that
+   * level's oldest task; a level with nothing left is dropped.
    */
   private pickWeighted(q: CandidateQuery, limit: number): Candidate[] {
     const levels = this.levels(q);
@@ -164,13 +143,7 @@ export class CandidatePicker {
     const takenIds = new Set<number>();
     const perLevel = new Map<Level, Candidate[]>();
     while (taken.length < limit && levels.length > 0) {
-      const total = levels.reduce((a, l) => a + l.weight, 0);
-      let r = this.random() * total;
-      let i = 0;
-      while (i < levels.length - 1 && r >= levels[i]!.weight) {
-        r -= levels[i]!.weight;
-        i++;
-      }
+      const i = drawLevel(levels, this.random());
       const level = levels[i]!;
       let queue = perLevel.get(level);
       if (!queue) {
@@ -187,27 +160,4 @@ export class CandidatePicker {
     }
     return taken;
   }
-}
-
-function comparator(order: Order): (a: Candidate, b: Candidate) => number {
-  if (order === 'PRIORITY') return (a, b) => a.priority - b.priority || a.id - b.id;
-  if (order === 'FIFO') return (a, b) => a.id - b.id;
-  return (a, b) => b.id - a.id;
-}
-
-/** Merges lists that are each sorted by `cmp`, keeping the first `limit`. */
-function mergeSorted(lists: Candidate[][], cmp: (a: Candidate, b: Candidate) => number, limit: number): Candidate[] {
-  if (lists.length === 1) return lists[0]!;
-  const heads = lists.map(() => 0);
-  const out: Candidate[] = [];
-  while (out.length < limit) {
-    let best = -1;
-    for (let i = 0; i < lists.length; i++) {
-      const c = lists[i]![heads[i]!];
-      if (c && (best < 0 || cmp(c, lists[best]![heads[best]!]!) < 0)) best = i;
-    }
-    if (best < 0) break;
-    out.push(lists[best]![heads[best]!++]!);
-  }
-  return out;
 }

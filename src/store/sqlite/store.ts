@@ -47,6 +47,12 @@ import type {
   WorkerStatus,
 } from '../types.js';
 import { TASK_STATUSES } from '../types.js';
+import { DEFAULTS } from '../engine/defaults.js';
+import { FINISHED_STATUSES, SETTLED_STATUSES, TRANSITIONS, canTake } from '../engine/transitions.js';
+import { decideAttemptEnd } from '../engine/rules/attempts.js';
+import { ClaimBudget } from '../engine/rules/claiming.js';
+import { cancelledReason, cascadedReason, initialState } from '../engine/rules/dependencies.js';
+import { leaseMiss } from '../engine/rules/leases.js';
 import {
   LIMITS,
   backoffDelayMs,
@@ -118,19 +124,19 @@ export interface SqliteStoreOptions {
   onCheckpointError?: (message: string) => void;
 }
 
-const DEFAULTS = {
-  defaultLeaseSeconds: 30,
-  backoffBaseMs: 1_000,
-  backoffCapMs: 3_600_000,
-  staleWorkerAfterMs: 60_000,
-  maxPayloadBytes: 256 * 1024,
+const STORE_DEFAULTS = {
+  defaultLeaseSeconds: DEFAULTS.leaseSeconds,
+  backoffBaseMs: DEFAULTS.backoffBaseMs,
+  backoffCapMs: DEFAULTS.backoffCapMs,
+  staleWorkerAfterMs: DEFAULTS.staleWorkerAfterMs,
+  maxPayloadBytes: DEFAULTS.maxPayloadBytes,
   tailIntervalMs: 20,
 };
 
-const FINISHED_SQL = `('SUCCEEDED','FAILED','CANCELLED')`;
-const SETTLED_STATUSES: readonly TaskStatus[] = ['BLOCKED', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+const sqlList = (statuses: readonly TaskStatus[]) => `(${statuses.map((st) => `'${st}'`).join(',')})`;
+const FINISHED_SQL = sqlList(FINISHED_STATUSES);
 /** Exactly the WHERE of ix_tasks_settled_status (migration 004), written from the same list. */
-const SETTLED_SQL = `status IN (${SETTLED_STATUSES.map((st) => `'${st}'`).join(',')})`;
+const SETTLED_SQL = `status IN ${sqlList(SETTLED_STATUSES)}`;
 
 type Statement = Database.Statement;
 
@@ -186,7 +192,7 @@ export class SqliteTaskStore implements TaskStore {
 
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly opts: typeof DEFAULTS;
+  private readonly opts: typeof STORE_DEFAULTS;
   private readonly sql: StatementCache;
   private readonly picker: CandidatePicker;
   private readonly runInTransaction: ((fn: () => unknown) => unknown) & { immediate: (fn: () => unknown) => unknown };
@@ -212,12 +218,12 @@ export class SqliteTaskStore implements TaskStore {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.opts = {
-      defaultLeaseSeconds: options.defaultLeaseSeconds ?? DEFAULTS.defaultLeaseSeconds,
-      backoffBaseMs: options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
-      backoffCapMs: options.backoffCapMs ?? DEFAULTS.backoffCapMs,
-      staleWorkerAfterMs: options.staleWorkerAfterMs ?? DEFAULTS.staleWorkerAfterMs,
-      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
-      tailIntervalMs: options.tailIntervalMs ?? DEFAULTS.tailIntervalMs,
+      defaultLeaseSeconds: options.defaultLeaseSeconds ?? STORE_DEFAULTS.defaultLeaseSeconds,
+      backoffBaseMs: options.backoffBaseMs ?? STORE_DEFAULTS.backoffBaseMs,
+      backoffCapMs: options.backoffCapMs ?? STORE_DEFAULTS.backoffCapMs,
+      staleWorkerAfterMs: options.staleWorkerAfterMs ?? STORE_DEFAULTS.staleWorkerAfterMs,
+      maxPayloadBytes: options.maxPayloadBytes ?? STORE_DEFAULTS.maxPayloadBytes,
+      tailIntervalMs: options.tailIntervalMs ?? STORE_DEFAULTS.tailIntervalMs,
     };
     this.sql = new StatementCache(this.db);
     this.picker = new CandidatePicker(this.db, this.random);
@@ -462,14 +468,14 @@ export class SqliteTaskStore implements TaskStore {
   private normalizeEnqueue(input: EnqueueInput, now: number): NormalizedEnqueue {
     if (!isPlainObject(input)) throw validation('input must be an object');
     const type = requireString(input.type, 'type');
-    const queue = input.queue === undefined || input.queue === null ? 'default' : requireString(input.queue, 'queue');
+    const queue = input.queue === undefined || input.queue === null ? DEFAULTS.queue : requireString(input.queue, 'queue');
     const payload = jsonObject(input.payload, 'payload', this.opts.maxPayloadBytes);
     const compatibility =
       input.compatibility === undefined || input.compatibility === null
         ? '{}'
-        : jsonObject(input.compatibility, 'compatibility', 64 * 1024);
-    const priority = optionalInt(input.priority, 'priority', -LIMITS.priority, LIMITS.priority) ?? 100;
-    const maxAttempts = optionalInt(input.maxAttempts, 'maxAttempts', 1, LIMITS.maxAttempts) ?? 5;
+        : jsonObject(input.compatibility, 'compatibility', LIMITS.smallJsonBytes);
+    const priority = optionalInt(input.priority, 'priority', -LIMITS.priority, LIMITS.priority) ?? DEFAULTS.priority;
+    const maxAttempts = optionalInt(input.maxAttempts, 'maxAttempts', 1, LIMITS.maxAttempts) ?? DEFAULTS.maxAttempts;
     const timeoutSeconds = optionalInt(input.timeoutSeconds, 'timeoutSeconds', 1, LIMITS.timeoutSeconds);
     const delaySeconds = optionalInt(input.delaySeconds, 'delaySeconds', 0, LIMITS.delaySeconds);
     let runAfter = now;
@@ -507,25 +513,13 @@ export class SqliteTaskStore implements TaskStore {
     };
   }
 
-  /**
-   * Where a task with these dependencies starts: QUEUED when all have SUCCEEDED, BLOCKED
-   * while any is still pending, and CANCELLED (with the reason) when one has failed or
-   * been cancelled, since it can never run.
-   */
+  /** Where a task with these dependencies starts (rules/dependencies.ts). */
   private dependencyState(dependsOn: readonly number[]): { status: TaskStatus; reason: string | null } {
     if (dependsOn.length === 0) return { status: 'QUEUED', reason: null };
     const rows = this.sql
       .get(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(dependsOn)) as { id: number; status: TaskStatus }[];
-    if (rows.length !== dependsOn.length) {
-      const known = new Set(rows.map((r) => r.id));
-      const missing = dependsOn.filter((id) => !known.has(id));
-      throw validation(`dependsOn names tasks that do not exist: ${missing.join(', ')}`, 'dependsOn');
-    }
-    const dead = rows.find((r) => r.status === 'FAILED' || r.status === 'CANCELLED');
-    if (dead) return { status: 'CANCELLED', reason: `dependency ${dead.id} is ${dead.status}` };
-    const pending = rows.some((r) => r.status !== 'SUCCEEDED');
-    return { status: pending ? 'BLOCKED' : 'QUEUED', reason: null };
+    return initialState(dependsOn, rows);
   }
 
   private enqueueOne(input: EnqueueInput, now: number): EnqueueResult {
@@ -671,38 +665,31 @@ export class SqliteTaskStore implements TaskStore {
   // ---------------------------------------------------------------- claim
 
   /** How many more tasks may start now, for the queue and for each limited type. */
-  private claimBudget(queue: string): { total: number; perType: Map<string, number> } {
-    const limits = this.sql.get('SELECT type, max_running FROM concurrency_limits WHERE queue = ?').all(queue) as {
+  /** The queue's concurrency budget for one claim (rules/claiming.ts), from task_counts. */
+  private claimBudget(queue: string, want: number): ClaimBudget {
+    const limits = this.sql.get('SELECT type, max_running AS maxRunning FROM concurrency_limits WHERE queue = ?').all(queue) as {
       type: string;
-      max_running: number;
+      maxRunning: number;
     }[];
-    let total = Number.POSITIVE_INFINITY;
-    const perType = new Map<string, number>();
-    for (const l of limits) {
-      if (l.type === '') {
-        const { c } = this.sql
-          .get(`SELECT coalesce(sum(count), 0) AS c FROM task_counts WHERE queue = ? AND status = 'RUNNING'`)
-          .get(queue) as { c: number };
-        total = Math.max(0, l.max_running - c);
-      } else {
-        const row = this.sql
-          .get(`SELECT count AS c FROM task_counts WHERE queue = ? AND type = ? AND status = 'RUNNING'`)
-          .get(queue, l.type) as { c: number } | undefined;
-        const c = row?.c ?? 0;
-        perType.set(l.type, Math.max(0, l.max_running - c));
+    return new ClaimBudget(limits, (type) => {
+      if (type === null) {
+        return (this.sql.get(`SELECT coalesce(sum(count), 0) AS c FROM task_counts WHERE queue = ? AND status = 'RUNNING'`).get(queue) as { c: number }).c;
       }
-    }
-    return { total, perType };
+      const row = this.sql.get(`SELECT count AS c FROM task_counts WHERE queue = ? AND type = ? AND status = 'RUNNING'`).get(queue, type) as
+        | { c: number }
+        | undefined;
+      return row?.c ?? 0;
+    }, want);
   }
 
   async claim(input: ClaimInput): Promise<ClaimedTask[]> {
     if (!isPlainObject(input)) throw validation('input must be an object');
     const workerId = requireString(input.workerId, 'workerId');
-    const queue = input.queue === undefined || input.queue === null ? 'default' : requireString(input.queue, 'queue');
+    const queue = input.queue === undefined || input.queue === null ? DEFAULTS.queue : requireString(input.queue, 'queue');
     const types = optionalStringList(input.types, 'types');
     const match = workerMatch(input.capabilities);
-    const capabilities = input.capabilities ? jsonObject(input.capabilities, 'capabilities', 64 * 1024) : null;
-    const limit = optionalInt(input.limit, 'limit', 1, LIMITS.claimLimit) ?? 1;
+    const capabilities = input.capabilities ? jsonObject(input.capabilities, 'capabilities', LIMITS.smallJsonBytes) : null;
+    const limit = optionalInt(input.limit, 'limit', 1, LIMITS.claimLimit) ?? DEFAULTS.claimLimit;
     const leaseSeconds = optionalInt(input.leaseSeconds, 'leaseSeconds', 1, LIMITS.leaseSeconds) ?? this.opts.defaultLeaseSeconds;
     const strategy = requireStrategy(input.strategy);
     if (types && types.length === 0) return [];
@@ -710,28 +697,16 @@ export class SqliteTaskStore implements TaskStore {
     return this.writeSoon(() => {
       const now = this.now();
       if (!this.refreshWorker(workerId, capabilities, now)) this.touchWorker(workerId, capabilities, now);
-      const budget = this.claimBudget(queue);
-      let want = Math.min(limit, budget.total);
-      const excluded = [...budget.perType].filter(([, left]) => left <= 0).map(([type]) => type);
+      const budget = this.claimBudget(queue, limit);
       const claimed: ClaimedTask[] = [];
       const leaseUntil = now + leaseSeconds * 1000;
-      // Each round claims what fits; a round that skipped a type because its budget ran
-      // out excludes that type and looks again, so the other types still fill the claim.
-      for (let round = 0; want > 0 && round <= budget.perType.size; round++) {
-        const candidates = this.picker.pick(strategy, { queue, types, match, excludedTypes: excluded, now }, want);
-        let skipped = false;
+      for (let round = 0; budget.wanted > 0 && round < budget.maxRounds; round++) {
+        const candidates = this.picker.pick(strategy, { queue, types, match, excludedTypes: budget.excluded, now }, budget.wanted);
         for (const c of candidates) {
-          if (want === 0) break;
-          const left = budget.perType.get(c.type);
-          if (left !== undefined) {
-            if (left <= 0) {
-              if (!excluded.includes(c.type)) excluded.push(c.type);
-              skipped = true;
-              continue;
-            }
-            budget.perType.set(c.type, left - 1);
-          }
+          if (budget.wanted === 0) break;
+          if (!budget.offer(c.type)) continue;
           const leaseToken = randomUUID();
+          // Guard: still QUEUED (TRANSITIONS.claim), so a walk never takes a task twice.
           const task = this.updateTask(
             `UPDATE tasks SET status = 'RUNNING', attempts = attempts + 1, lease_token = @leaseToken,
                lease_until = @leaseUntil, locked_by = @workerId, started_at = @now, updated_at = @now,
@@ -749,9 +724,9 @@ export class SqliteTaskStore implements TaskStore {
             workerId,
           });
           claimed.push({ task, leaseToken, leaseUntil });
-          want--;
+          budget.took();
         }
-        if (!skipped) break;
+        if (!budget.endRound()) break;
       }
       return claimed;
     });
@@ -764,7 +739,7 @@ export class SqliteTaskStore implements TaskStore {
     const workerId = requireString(input.workerId, 'workerId');
     const extendSeconds =
       optionalInt(input.extendSeconds, 'extendSeconds', 1, LIMITS.leaseSeconds) ?? this.opts.defaultLeaseSeconds;
-    const capabilities = input.capabilities ? jsonObject(input.capabilities, 'capabilities', 64 * 1024) : null;
+    const capabilities = input.capabilities ? jsonObject(input.capabilities, 'capabilities', LIMITS.smallJsonBytes) : null;
     const leases = input.leases ?? [];
     if (!Array.isArray(leases) || leases.length > LIMITS.claimLimit) {
       throw validation(`leases must be a list of at most ${LIMITS.claimLimit}`, 'leases');
@@ -792,16 +767,13 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  /** The RUNNING task this token holds, or LEASE_LOST / NOT_FOUND / FORBIDDEN. */
+  /** The RUNNING task this token holds, or LEASE_LOST / NOT_FOUND / FORBIDDEN (rules/leases.ts). */
   private requireLease(taskId: number, leaseToken: string, holder?: string | null): Task {
-    const lease = this.sql.get('SELECT status, lease_token, locked_by FROM tasks WHERE id = ?').get(taskId) as
-      | { status: TaskStatus; lease_token: string | null; locked_by: string | null }
+    const lease = this.sql.get('SELECT status, lease_token AS leaseToken, locked_by AS lockedBy FROM tasks WHERE id = ?').get(taskId) as
+      | { status: TaskStatus; leaseToken: string | null; lockedBy: string | null }
       | undefined;
-    if (!lease) throw notFound('task', taskId);
-    if (lease.status !== 'RUNNING' || lease.lease_token !== leaseToken) throw leaseLost(taskId);
-    if (holder && lease.locked_by !== holder) {
-      throw new TaskwireError('FORBIDDEN', `task ${taskId} is leased to another worker`, { taskId });
-    }
+    const miss = leaseMiss(taskId, lease, leaseToken, holder);
+    if (miss) throw miss;
     return this.requireTask(taskId);
   }
 
@@ -855,7 +827,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async completeMany(inputs: readonly CompleteInput[]): Promise<Task[]> {
     if (!Array.isArray(inputs)) throw validation('inputs must be a list');
-    if (inputs.length > LIMITS.claimLimit) throw validation(`at most ${LIMITS.claimLimit} completions at once`, 'inputs');
+    if (inputs.length > LIMITS.batch) throw validation(`at most ${LIMITS.batch} completions at once`, 'inputs');
     return this.writeSoon(() => {
       const now = this.now();
       return inputs.map((input) => this.completeOne(input, now));
@@ -878,9 +850,8 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /**
-   * Ends a RUNNING attempt that did not succeed: CANCELLED if a cancel was requested,
-   * QUEUED with backoff while attempts remain and the error is retryable, else FAILED.
-   * `cause` (TIMED_OUT, LEASE_EXPIRED) is emitted before the outcome.
+   * Ends a RUNNING attempt that did not succeed, as rules/attempts.ts decides: CANCELLED,
+   * QUEUED again (with its delay) or FAILED; the events it names are recorded in order.
    */
   private endAttempt(
     task: Task,
@@ -890,40 +861,28 @@ export class SqliteTaskStore implements TaskStore {
     now: number,
     cause: 'TIMED_OUT' | 'LEASE_EXPIRED' | null,
   ): Task {
+    const end = decideAttemptEnd(task, { error, retryable, retryAfterSeconds, cause }, {
+      baseMs: this.opts.backoffBaseMs,
+      capMs: this.opts.backoffCapMs,
+      random: this.random,
+    });
     const clearLease = `lease_token = NULL, lease_until = NULL, timeout_at = NULL, updated_at = @now, error_message = @error`;
-    if (task.cancelRequested) {
-      const t = this.updateTask(
-        `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, ${clearLease} WHERE id = @id`,
-        { id: task.id, now, error: `cancelled: ${error}` },
-      )!;
-      if (cause) this.emitTask(cause, t, now);
-      this.emitTask('CANCELLED', t, now);
-      this.cancelDependents(t.id, `dependency ${t.id} was cancelled`, now);
-      return t;
-    }
-    if (retryable && task.attempts < task.maxAttempts) {
-      const delay =
-        cause === 'LEASE_EXPIRED'
-          ? 0 // the worker vanished, the task did not fail: run it again at once
-          : retryAfterSeconds !== null
-            ? retryAfterSeconds * 1000
-            : backoffDelayMs(task.attempts, this.opts.backoffBaseMs, this.opts.backoffCapMs, this.random);
-      const t = this.updateTask(
-        `UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${clearLease} WHERE id = @id`,
-        { id: task.id, now, error, runAfter: now + delay },
-      )!;
-      if (cause) this.emitTask(cause, t, now);
-      if (cause !== 'LEASE_EXPIRED') this.emitTask('RETRY_SCHEDULED', t, now);
-      return t;
-    }
-    const t = this.updateTask(`UPDATE tasks SET status = 'FAILED', finished_at = @now, ${clearLease} WHERE id = @id`, {
-      id: task.id,
-      now,
-      error,
-    })!;
-    if (cause) this.emitTask(cause, t, now);
-    this.emitTask('FAILED', t, now);
-    this.cancelDependents(t.id, `dependency ${t.id} FAILED`, now);
+    const t =
+      end.status === 'QUEUED'
+        ? this.updateTask(`UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${clearLease} WHERE id = @id`, {
+            id: task.id,
+            now,
+            error: end.errorMessage,
+            runAfter: now + end.delayMs!,
+          })!
+        : this.updateTask(`UPDATE tasks SET status = @status, finished_at = @now, ${clearLease} WHERE id = @id`, {
+            id: task.id,
+            now,
+            error: end.errorMessage,
+            status: end.status,
+          })!;
+    for (const kind of end.events) this.emitTask(kind, t, now);
+    if (end.cascadeReason) this.cancelDependents(t.id, end.cascadeReason, now);
     return t;
   }
 
@@ -968,8 +927,8 @@ export class SqliteTaskStore implements TaskStore {
         );
         if (!t) continue;
         this.addLog(id, now, 'WARN', `cancelled: ${why}`, null);
-        this.emitTask('CANCELLED', t, now);
-        stack.push({ id, reason: `dependency ${id} was cancelled (${why})` });
+        this.emitTask(TRANSITIONS.cancelAsDependent.event!, t, now);
+        stack.push({ id, reason: cascadedReason(id, why) });
       }
     }
   }
@@ -985,16 +944,16 @@ export class SqliteTaskStore implements TaskStore {
       if (onlyCreatedBy && task.createdBy !== onlyCreatedBy) {
         throw new TaskwireError('FORBIDDEN', `task ${taskId} was enqueued by someone else`, { taskId });
       }
-      if (task.status === 'QUEUED' || task.status === 'BLOCKED') {
+      if (canTake('cancelWhileWaiting', task.status)) {
         const t = this.updateTask(
           `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why WHERE id = @id`,
           { id: taskId, now, why },
         )!;
         this.emitTask('CANCELLED', t, now);
-        this.cancelDependents(taskId, `dependency ${taskId} was cancelled`, now);
+        this.cancelDependents(taskId, cancelledReason(taskId), now);
         return t;
       }
-      if (task.status === 'RUNNING') {
+      if (canTake('requestCancel', task.status)) {
         if (task.cancelRequested) return task;
         const t = this.updateTask(
           `UPDATE tasks SET cancel_requested = 1, updated_at = @now, error_message = @why WHERE id = @id`,
@@ -1012,7 +971,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.writeSoon(() => {
       const now = this.now();
       const task = this.requireTask(taskId);
-      if (task.status !== 'FAILED' && task.status !== 'CANCELLED') {
+      if (!canTake('retry', task.status)) {
         throw invalidState(`only FAILED or CANCELLED tasks can be retried; task ${taskId} is ${task.status}`, {
           status: task.status,
         });
@@ -1040,7 +999,7 @@ export class SqliteTaskStore implements TaskStore {
     const level = requireLogLevel(input.level);
     const message = requireString(input.message, 'message', LIMITS.messageLength);
     const details =
-      input.details === undefined || input.details === null ? null : toJson(input.details, 'details', 64 * 1024);
+      input.details === undefined || input.details === null ? null : toJson(input.details, 'details', LIMITS.smallJsonBytes);
     const leaseToken = optionalString(input.leaseToken, 'leaseToken');
     const holder = optionalString(input.holder, 'holder');
     return this.writeSoon(() => {
@@ -1212,7 +1171,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async listLogs(taskId: number, input: ListLogsInput = {}): Promise<Page<TaskLog>> {
     return this.read(() => {
-      const first = optionalInt(input.first, 'first', 0, LIMITS.pageSize) ?? 100;
+      const first = optionalInt(input.first, 'first', 0, LIMITS.pageSize) ?? DEFAULTS.pageSize;
       const after = input.after ? decodeCursor(input.after)[0]! : 0;
       const rows = this.sql
         .get(`SELECT ${LOG_COLUMNS} FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?`)
