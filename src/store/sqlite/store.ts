@@ -513,7 +513,12 @@ export class SqliteTaskStore implements TaskStore {
     };
   }
 
-  /** Where a task with these dependencies starts (rules/dependencies.ts). */
+  /**
+   * Where a task with these dependencies starts (rules/dependencies.ts).
+   * Relies on: BEGIN IMMEDIATE serializing writers, so no dependency finishes between this
+   * read and the insert of the new edges. A driver with several writers must lock the
+   * dependency rows (FOR SHARE) here, or its unblockDependents cannot see the new edge.
+   */
   private dependencyState(dependsOn: readonly number[]): { status: TaskStatus; reason: string | null } {
     if (dependsOn.length === 0) return { status: 'QUEUED', reason: null };
     const rows = this.sql
@@ -535,12 +540,16 @@ export class SqliteTaskStore implements TaskStore {
     const finishedAt = status === 'CANCELLED' ? now : null;
     // The new row is built here from what was inserted rather than read back with
     // RETURNING: that read and its JSON parsing cost as much as the insert itself.
-    const { lastInsertRowid } = this.sql
+    // insertTaskUnlessKeyTaken: the key was free when read above; a writer that took it
+    // since (possible only with several writers) makes this insert change nothing, and the
+    // caller gets that task with created = false instead of a unique-index CONFLICT.
+    const { lastInsertRowid, changes } = this.sql
       .get(
         `INSERT INTO tasks (queue, type, priority, payload, compatibility, status, max_attempts, run_after,
            idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_by, created_at, updated_at)
          VALUES (@queue, @type, @priority, @payload, @compatibility, @status, @maxAttempts, @runAfter,
-           @idempotencyKey, @correlationId, @timeoutSeconds, @reason, @finishedAt, @createdBy, @now, @now)`,
+           @idempotencyKey, @correlationId, @timeoutSeconds, @reason, @finishedAt, @createdBy, @now, @now)
+         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
       )
       .run({
         queue: n.queue,
@@ -559,6 +568,10 @@ export class SqliteTaskStore implements TaskStore {
         createdBy,
         now,
       });
+    if (changes === 0) {
+      const taken = this.sql.get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`).get(n.idempotencyKey) as TaskRow;
+      return { task: toTask(taken), created: false };
+    }
     const payload = input.payload as JsonObject;
     const compatibility = (input.compatibility ?? {}) as JsonObject;
     const task: Task = {
@@ -665,7 +678,12 @@ export class SqliteTaskStore implements TaskStore {
   // ---------------------------------------------------------------- claim
 
   /** How many more tasks may start now, for the queue and for each limited type. */
-  /** The queue's concurrency budget for one claim (rules/claiming.ts), from task_counts. */
+  /**
+   * The queue's concurrency budget for one claim (rules/claiming.ts), from task_counts.
+   * Relies on: BEGIN IMMEDIATE, so no other claim runs between this read and this claim's
+   * updates. A driver with several writers must serialize claims on a limited queue
+   * (an advisory transaction lock on the queue) or two claims both see the free slot.
+   */
   private claimBudget(queue: string, want: number): ClaimBudget {
     const limits = this.sql.get('SELECT type, max_running AS maxRunning FROM concurrency_limits WHERE queue = ?').all(queue) as {
       type: string;
@@ -845,13 +863,21 @@ export class SqliteTaskStore implements TaskStore {
     return this.writeSoon(() => {
       const now = this.now();
       const current = this.requireLease(taskId, leaseToken, holder);
-      return this.endAttempt(current, error, retryable, retryAfterSeconds, now, null);
+      // The attempt read under the lease; null only if it ended between the read and the write.
+      const ended = this.endAttempt(current, error, retryable, retryAfterSeconds, now, null);
+      if (!ended) throw leaseLost(taskId);
+      return ended;
     });
   }
 
   /**
    * Ends a RUNNING attempt that did not succeed, as rules/attempts.ts decides: CANCELLED,
    * QUEUED again (with its delay) or FAILED; the events it names are recorded in order.
+   *
+   * Guard: the UPDATE names the attempt it read (still RUNNING, the same attempt number),
+   * so a decision made on a stale read (the attempt ended meanwhile, or the task was
+   * claimed again) changes nothing and returns null. SQLite's single writer makes that
+   * impossible today; the guard is what keeps it true for drivers with several writers.
    */
   private endAttempt(
     task: Task,
@@ -860,27 +886,31 @@ export class SqliteTaskStore implements TaskStore {
     retryAfterSeconds: number | null,
     now: number,
     cause: 'TIMED_OUT' | 'LEASE_EXPIRED' | null,
-  ): Task {
+  ): Task | null {
     const end = decideAttemptEnd(task, { error, retryable, retryAfterSeconds, cause }, {
       baseMs: this.opts.backoffBaseMs,
       capMs: this.opts.backoffCapMs,
       random: this.random,
     });
     const clearLease = `lease_token = NULL, lease_until = NULL, timeout_at = NULL, updated_at = @now, error_message = @error`;
+    const sameAttempt = `id = @id AND status = 'RUNNING' AND attempts = @attempts`;
     const t =
       end.status === 'QUEUED'
-        ? this.updateTask(`UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${clearLease} WHERE id = @id`, {
+        ? this.updateTask(`UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${clearLease} WHERE ${sameAttempt}`, {
             id: task.id,
+            attempts: task.attempts,
             now,
             error: end.errorMessage,
             runAfter: now + end.delayMs!,
-          })!
-        : this.updateTask(`UPDATE tasks SET status = @status, finished_at = @now, ${clearLease} WHERE id = @id`, {
+          })
+        : this.updateTask(`UPDATE tasks SET status = @status, finished_at = @now, ${clearLease} WHERE ${sameAttempt}`, {
             id: task.id,
+            attempts: task.attempts,
             now,
             error: end.errorMessage,
             status: end.status,
-          })!;
+          });
+    if (!t) return null;
     for (const kind of end.events) this.emitTask(kind, t, now);
     if (end.cascadeReason) this.cancelDependents(t.id, end.cascadeReason, now);
     return t;
@@ -888,7 +918,12 @@ export class SqliteTaskStore implements TaskStore {
 
   // ---------------------------------------------------------------- dependencies
 
-  /** After `taskId` SUCCEEDED: each BLOCKED dependent whose dependencies all succeeded is QUEUED. */
+  /**
+   * After `taskId` SUCCEEDED: each BLOCKED dependent whose dependencies all succeeded is QUEUED.
+   * Relies on: one writer at a time, so two dependencies finishing together are seen one
+   * after the other (the second sees the first SUCCEEDED). A driver with several writers
+   * must lock the dependent row (FOR UPDATE) before the NOT EXISTS check: write skew.
+   */
   private unblockDependents(taskId: number, now: number): void {
     const rows = this.sql
       .get(
@@ -946,9 +981,10 @@ export class SqliteTaskStore implements TaskStore {
       }
       if (canTake('cancelWhileWaiting', task.status)) {
         const t = this.updateTask(
-          `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why WHERE id = @id`,
+          `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
+           WHERE id = @id AND status IN ${sqlList(TRANSITIONS.cancelWhileWaiting.from)}`,
           { id: taskId, now, why },
-        )!;
+        ) ?? changedMeanwhile(taskId);
         this.emitTask('CANCELLED', t, now);
         this.cancelDependents(taskId, cancelledReason(taskId), now);
         return t;
@@ -956,9 +992,9 @@ export class SqliteTaskStore implements TaskStore {
       if (canTake('requestCancel', task.status)) {
         if (task.cancelRequested) return task;
         const t = this.updateTask(
-          `UPDATE tasks SET cancel_requested = 1, updated_at = @now, error_message = @why WHERE id = @id`,
+          `UPDATE tasks SET cancel_requested = 1, updated_at = @now, error_message = @why WHERE id = @id AND status = 'RUNNING'`,
           { id: taskId, now, why },
-        )!;
+        ) ?? changedMeanwhile(taskId);
         this.emitTask('CANCEL_REQUESTED', t, now);
         return t;
       }
@@ -985,9 +1021,9 @@ export class SqliteTaskStore implements TaskStore {
         `UPDATE tasks SET status = @status, attempts = 0, run_after = @now, updated_at = @now, finished_at = NULL,
            cancel_requested = 0, lease_token = NULL, lease_until = NULL, timeout_at = NULL, locked_by = NULL,
            progress = NULL, progress_message = NULL, result = NULL, error_message = NULL
-         WHERE id = @id`,
+         WHERE id = @id AND status IN ${sqlList(TRANSITIONS.retry.from)}`,
         { id: taskId, now, status },
-      )!;
+      ) ?? changedMeanwhile(taskId);
       this.emitTask('REQUEUED', t, now);
       return t;
     });
@@ -1586,8 +1622,8 @@ export class SqliteTaskStore implements TaskStore {
         .all(now) as TaskRow[];
       for (const row of late) {
         const task = toTask(row);
-        this.endAttempt(task, `timed out after ${task.timeoutSeconds}s`, true, null, now, 'TIMED_OUT');
-        timedOut++;
+        // Another sweeper (or the worker) may have ended it since the SELECT: count only ours.
+        if (this.endAttempt(task, `timed out after ${task.timeoutSeconds}s`, true, null, now, 'TIMED_OUT')) timedOut++;
       }
       const lapsed = this.sql
         .get(
@@ -1598,8 +1634,7 @@ export class SqliteTaskStore implements TaskStore {
       for (const row of lapsed) {
         const task = toTask(row);
         const error = `lease expired: worker ${task.lockedBy ?? '?'} stopped renewing it`;
-        this.endAttempt(task, error, true, null, now, 'LEASE_EXPIRED');
-        expired++;
+        if (this.endAttempt(task, error, true, null, now, 'LEASE_EXPIRED')) expired++;
       }
       const stale = this.sql
         .get(`UPDATE workers SET status = 'STALE' WHERE status = 'ACTIVE' AND heartbeat_at < ? RETURNING id`)
@@ -1642,7 +1677,7 @@ export class SqliteTaskStore implements TaskStore {
   async trimEvents(olderThanMs: number, keepAtMost: number): Promise<number> {
     return this.write(() => {
       // Never the last minute: another process tailing the outbox may not have read it yet.
-      const cutoff = this.now() - Math.max(olderThanMs, 60_000);
+      const cutoff = this.now() - Math.max(olderThanMs, LIMITS.eventGraceMs);
       let removed = this.sql
         .get(`DELETE FROM task_events WHERE id IN (SELECT id FROM task_events WHERE at < ? ORDER BY id LIMIT 100000)`)
         .run(cutoff).changes;
@@ -1650,7 +1685,7 @@ export class SqliteTaskStore implements TaskStore {
       if (keepAtMost < Number.MAX_SAFE_INTEGER) {
         removed += this.sql
           .get('DELETE FROM task_events WHERE id <= ? AND at < ?')
-          .run(last - keepAtMost, this.now() - 60_000).changes;
+          .run(last - keepAtMost, this.now() - LIMITS.eventGraceMs).changes;
       }
       return removed;
     });
@@ -1739,6 +1774,14 @@ interface ScheduleRow {
 }
 
 /** What the generated region/format columns hold for a JSON value (json_extract, as text). */
+/**
+ * A guarded UPDATE matched no row: the task left the status it was read in before the
+ * write (possible only where several writers share the database). The caller tries again.
+ */
+function changedMeanwhile(taskId: number): never {
+  throw new TaskwireError('CONFLICT', `task ${taskId} changed while this change was being made; try again`, { taskId });
+}
+
 function jsonScalarText(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
