@@ -403,7 +403,16 @@ describe('the dashboard', () => {
     expect(await rowNumbers(page)).toEqual([running.n]);
 
     await page.click(sel('filter-clear'));
-    await waitInPage(page, 'the unfiltered first page', (top) => document.querySelector('[data-testid^="task-row-"]')?.getAttribute('data-task-id') === String(top), hit.n);
+    // The RUNNING view's one row is `hit` too: wait for the full page, not just its top row.
+    await waitInPage(
+      page,
+      'the unfiltered first page',
+      (top) => {
+        const rows = document.querySelectorAll('[data-testid^="task-row-"]');
+        return rows.length === 50 && rows[0]?.getAttribute('data-task-id') === String(top);
+      },
+      hit.n,
+    );
     expect(await rowNumbers(page)).toHaveLength(50);
     expect(pageErrors).toEqual([]);
   }, 120_000);
