@@ -53,6 +53,7 @@ import { decideAttemptEnd } from '../engine/rules/attempts.js';
 import { ClaimBudget } from '../engine/rules/claiming.js';
 import { cancelledReason, cascadedReason, initialState } from '../engine/rules/dependencies.js';
 import { leaseMiss } from '../engine/rules/leases.js';
+import { MAX_MISSED, planFire, toggledNextRun, upsertTiming, type StoredTiming } from '../engine/rules/schedules.js';
 import {
   LIMITS,
   backoffDelayMs,
@@ -70,7 +71,7 @@ import {
   toJson,
   workerMatch,
 } from '../validate.js';
-import { checkCron, checkTimezone, nextFire, type ScheduleTiming } from '../schedule.js';
+import { checkCron, checkTimezone } from '../schedule.js';
 import { ROLES, generateToken, hashToken, sameHash, tokenId } from '../tokens.js';
 import { CheckpointThread } from './checkpointer.js';
 import { CandidatePicker } from './claim.js';
@@ -1349,13 +1350,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.write(() => {
       const now = this.now();
       const before = this.scheduleRow(name);
-      // A changed timing starts a new grid from now; an unchanged one keeps its next fire.
-      const sameTiming = before && before.cron === cron && before.interval_seconds === intervalSeconds && before.timezone === timezone;
-      const anchor = sameTiming ? before.anchor_at : now;
-      // A disabled schedule has no next fire; enabling one starts from now, so fires that
-      // fell while it was disabled are not caught up.
-      const keepNext = sameTiming && before.enabled === 1 && before.next_run_at !== null;
-      const next = !enabled ? null : keepNext ? before.next_run_at : nextFire({ cron, intervalSeconds, timezone }, now, anchor);
+      const { anchorAt: anchor, nextRunAt: next } = upsertTiming(before ? storedTiming(before) : null, { cron, intervalSeconds, timezone }, enabled, now);
       this.sql
         .get(
           `INSERT INTO schedules (name, cron, interval_seconds, timezone, enabled, task_type, task_payload, task_queue,
@@ -1398,9 +1393,7 @@ export class SqliteTaskStore implements TaskStore {
       const row = this.scheduleRow(n);
       if (!row) throw notFound('schedule', n);
       const now = this.now();
-      // Disabling clears the next fire; re-enabling starts from now: fires missed while
-      // disabled are not caught up.
-      const next = !enabled ? null : row.enabled ? row.next_run_at : nextFire(scheduleTiming(row), now, row.anchor_at);
+      const next = toggledNextRun(storedTiming(row), enabled, now);
       this.sql
         .get('UPDATE schedules SET enabled = ?, next_run_at = ?, updated_at = ? WHERE name = ?')
         .run(enabled ? 1 : 0, next, now, n);
@@ -1426,16 +1419,7 @@ export class SqliteTaskStore implements TaskStore {
       const fired: FireResult['fired'] = [];
       const failed: FireResult['failed'] = [];
       for (const row of due) {
-        const timing = scheduleTiming(row);
-        const fireAt = row.next_run_at!;
-        // Count the fires that fell in the downtime: they collapse into this one run.
-        let missed = 0;
-        for (let probe = nextFire(timing, fireAt, row.anchor_at); probe !== null && probe <= now && missed < 1000; ) {
-          missed++;
-          probe = nextFire(timing, probe, row.anchor_at);
-        }
-        const next = nextFire(timing, now, row.anchor_at);
-        const key = `schedule:${row.name}:${new Date(fireAt).toISOString()}`;
+        const { fireAt, missed, next, key } = planFire(row.name, { ...storedTiming(row), nextRunAt: row.next_run_at! }, now);
         let taskId: number | null = row.last_task_id;
         try {
           // A savepoint per schedule: one whose template no longer passes (say, a smaller
@@ -1458,7 +1442,7 @@ export class SqliteTaskStore implements TaskStore {
           ) as EnqueueResult;
           taskId = result.task.id;
           if (result.created) {
-            const note = missed > 0 ? `; ${missed >= 1000 ? 'at least 1000' : missed} fire(s) missed while the scheduler was down were folded into this one` : '';
+            const note = missed > 0 ? `; ${missed >= MAX_MISSED ? `at least ${MAX_MISSED}` : missed} fire(s) missed while the scheduler was down were folded into this one` : '';
             this.addLog(taskId, now, missed > 0 ? 'WARN' : 'INFO', `enqueued by schedule ${row.name} for ${new Date(fireAt).toISOString()}${note}`, null);
             fired.push({ schedule: row.name, taskId, fireAt, missed });
           }
@@ -1804,8 +1788,15 @@ function toTokenInfo(r: TokenRow): TokenInfo {
   return { id: r.id, name: r.name, role: r.role, workerId: r.worker_id, createdAt: r.created_at, revokedAt: r.revoked_at };
 }
 
-function scheduleTiming(row: ScheduleRow): ScheduleTiming {
-  return { cron: row.cron, intervalSeconds: row.interval_seconds, timezone: row.timezone };
+function storedTiming(row: ScheduleRow): StoredTiming {
+  return {
+    cron: row.cron,
+    intervalSeconds: row.interval_seconds,
+    timezone: row.timezone,
+    enabled: row.enabled === 1,
+    anchorAt: row.anchor_at,
+    nextRunAt: row.next_run_at,
+  };
 }
 
 function toSchedule(row: ScheduleRow): Schedule {
