@@ -24,7 +24,7 @@ type Served = Record<keyof DashboardBundle, { body: Buffer; etag: string }>;
 let bundle: Promise<Served> | null = null;
 
 /** Where `npm run build` puts the bundled page, relative to this module in dist/. */
-export const PREBUILT_DIR = new URL('./public/', import.meta.url);
+const PREBUILT_DIR = new URL('./public/', import.meta.url);
 
 async function prebuiltOrBuilt(): Promise<DashboardBundle> {
   const read = (name: string) => readFile(new URL(name, PREBUILT_DIR), 'utf8');

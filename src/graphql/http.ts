@@ -70,6 +70,16 @@ type RegularType = (typeof REGULAR_TYPES)[number];
  * and the last match wins; null when yoga would not answer with JSON.
  */
 export function regularMediaType(accept: string | undefined): RegularType | null {
+  // Clients send the same header on every request: the last answer is kept.
+  if (accept === lastAccept.header) return lastAccept.type;
+  const type = parseRegularMediaType(accept);
+  lastAccept = { header: accept, type };
+  return type;
+}
+
+let lastAccept: { header: string | undefined; type: RegularType | null } = { header: undefined, type: 'application/json' };
+
+function parseRegularMediaType(accept: string | undefined): RegularType | null {
   const requested = (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',');
   let chosen: RegularType | null = null;
   for (let i = requested.length - 1; i >= 0; i--) {

@@ -4,9 +4,6 @@ import { builder } from '../builder.js';
 import { parseTaskId } from '../ids.js';
 import { TaskRef } from './task.js';
 
-/** Most tasks one enqueueTasks call may carry. */
-export const MAX_BATCH = LIMITS.batch;
-
 export const EnqueueTaskInputRef = builder.inputType('EnqueueTaskInput', {
   fields: (t) => ({
     type: t.string({ required: true }),
@@ -59,8 +56,8 @@ builder.mutationFields((t) => ({
     authScopes: { producer: true },
     args: { inputs: t.arg({ type: [EnqueueTaskInputRef], required: true }) },
     resolve: (_root, args, ctx) => {
-      if (args.inputs.length > MAX_BATCH) {
-        throw new TaskwireError('VALIDATION', `enqueueTasks takes at most ${MAX_BATCH} inputs`, { field: 'inputs' });
+      if (args.inputs.length > LIMITS.batch) {
+        throw new TaskwireError('VALIDATION', `enqueueTasks takes at most ${LIMITS.batch} inputs`, { field: 'inputs' });
       }
       return ctx.store.enqueueMany(args.inputs.map((i) => toEnqueueInput(i, ctx.principal.tokenId)));
     },

@@ -125,19 +125,16 @@ export interface SqliteStoreOptions {
   onCheckpointError?: (message: string) => void;
 }
 
-const STORE_DEFAULTS = {
-  defaultLeaseSeconds: DEFAULTS.leaseSeconds,
-  backoffBaseMs: DEFAULTS.backoffBaseMs,
-  backoffCapMs: DEFAULTS.backoffCapMs,
-  staleWorkerAfterMs: DEFAULTS.staleWorkerAfterMs,
-  maxPayloadBytes: DEFAULTS.maxPayloadBytes,
-  tailIntervalMs: 20,
-};
+/** How often outbox rows of other processes are looked for, by default (ms). */
+const TAIL_INTERVAL_MS = 20;
 
 const sqlList = (statuses: readonly TaskStatus[]) => `(${statuses.map((st) => `'${st}'`).join(',')})`;
 const FINISHED_SQL = sqlList(FINISHED_STATUSES);
 /** Exactly the WHERE of ix_tasks_settled_status (migration 004), written from the same list. */
 const SETTLED_SQL = `status IN ${sqlList(SETTLED_STATUSES)}`;
+/** The guards of cancel and retry, written from the status machine's table. */
+const CANCELLABLE_SQL = `status IN ${sqlList(TRANSITIONS.cancelWhileWaiting.from)}`;
+const RETRYABLE_SQL = `status IN ${sqlList(TRANSITIONS.retry.from)}`;
 
 type Statement = Database.Statement;
 
@@ -193,7 +190,14 @@ export class SqliteTaskStore implements TaskStore {
 
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly opts: typeof STORE_DEFAULTS;
+  private readonly opts: {
+    defaultLeaseSeconds: number;
+    backoffBaseMs: number;
+    backoffCapMs: number;
+    staleWorkerAfterMs: number;
+    maxPayloadBytes: number;
+    tailIntervalMs: number;
+  };
   private readonly sql: StatementCache;
   private readonly picker: CandidatePicker;
   private readonly runInTransaction: ((fn: () => unknown) => unknown) & { immediate: (fn: () => unknown) => unknown };
@@ -219,12 +223,12 @@ export class SqliteTaskStore implements TaskStore {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.opts = {
-      defaultLeaseSeconds: options.defaultLeaseSeconds ?? STORE_DEFAULTS.defaultLeaseSeconds,
-      backoffBaseMs: options.backoffBaseMs ?? STORE_DEFAULTS.backoffBaseMs,
-      backoffCapMs: options.backoffCapMs ?? STORE_DEFAULTS.backoffCapMs,
-      staleWorkerAfterMs: options.staleWorkerAfterMs ?? STORE_DEFAULTS.staleWorkerAfterMs,
-      maxPayloadBytes: options.maxPayloadBytes ?? STORE_DEFAULTS.maxPayloadBytes,
-      tailIntervalMs: options.tailIntervalMs ?? STORE_DEFAULTS.tailIntervalMs,
+      defaultLeaseSeconds: options.defaultLeaseSeconds ?? DEFAULTS.leaseSeconds,
+      backoffBaseMs: options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
+      backoffCapMs: options.backoffCapMs ?? DEFAULTS.backoffCapMs,
+      staleWorkerAfterMs: options.staleWorkerAfterMs ?? DEFAULTS.staleWorkerAfterMs,
+      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
+      tailIntervalMs: options.tailIntervalMs ?? TAIL_INTERVAL_MS,
     };
     this.sql = new StatementCache(this.db);
     this.picker = new CandidatePicker(this.db, this.random);
@@ -983,7 +987,7 @@ export class SqliteTaskStore implements TaskStore {
       if (canTake('cancelWhileWaiting', task.status)) {
         const t = this.updateTask(
           `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
-           WHERE id = @id AND status IN ${sqlList(TRANSITIONS.cancelWhileWaiting.from)}`,
+           WHERE id = @id AND ${CANCELLABLE_SQL}`,
           { id: taskId, now, why },
         ) ?? changedMeanwhile(taskId);
         this.emitTask('CANCELLED', t, now);
@@ -1022,7 +1026,7 @@ export class SqliteTaskStore implements TaskStore {
         `UPDATE tasks SET status = @status, attempts = 0, run_after = @now, updated_at = @now, finished_at = NULL,
            cancel_requested = 0, lease_token = NULL, lease_until = NULL, timeout_at = NULL, locked_by = NULL,
            progress = NULL, progress_message = NULL, result = NULL, error_message = NULL
-         WHERE id = @id AND status IN ${sqlList(TRANSITIONS.retry.from)}`,
+         WHERE id = @id AND ${RETRYABLE_SQL}`,
         { id: taskId, now, status },
       ) ?? changedMeanwhile(taskId);
       this.emitTask('REQUEUED', t, now);
