@@ -1,10 +1,9 @@
 /**
  * The engine's public face. Everything outside src/store/ imports from here: the
- * TaskStore interface, its types and errors, and the one adapter that exists today.
+ * TaskStore interface, its types and errors, and openStore(), which picks the back end.
+ * No driver class is exported: the SQLite folder is reached only through open.ts.
  */
 export * from './types.js';
 export * from './errors.js';
 export { DEFAULTS, LIMITS } from './engine/defaults.js';
-export { SqliteTaskStore, openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
-export { mapSqliteError } from './sqlite/errors.js';
-export { LATEST_SCHEMA_VERSION } from './sqlite/migrations/index.js';
+export { openStore, type OpenStoreOptions } from './open.js';

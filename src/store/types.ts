@@ -17,6 +17,8 @@
  * layer turns them into ISO-8601 strings.
  */
 
+import type { EventBus } from '../events/bus.js';
+
 export type TaskStatus = 'BLOCKED' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 export const TASK_STATUSES: readonly TaskStatus[] = ['BLOCKED', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 export const FINISHED_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -265,7 +267,8 @@ export interface QueueStats {
 }
 
 export interface BackupResult {
-  totalPages: number;
+  /** Size of the copy. */
+  bytes: number;
   integrity: string[];
   tasks: number;
   schemaVersion: number;
@@ -340,10 +343,50 @@ export interface TokenInfo {
   revokedAt: number | null;
 }
 
-export interface DatabaseInfo {
-  path: string;
+/** What a store says about itself: /health, the server's start-up log, `taskwire migrate`. */
+export interface StoreInfo {
+  /** Which back end holds the data. */
+  kind: 'sqlite';
+  /** Where the data lives: a file path or ':memory:' (SQLite). */
+  location: string;
   schemaVersion: number;
-  pragmas: Record<string, string | number>;
+  /** The newest schema version this Taskwire's driver knows (migrations bring a file up to it). */
+  latestSchemaVersion: number;
+  /** The back end's settings as read back after opening (SQLite: its PRAGMAs). */
+  settings: Record<string, string | number>;
+}
+
+export interface CheckpointResult {
+  /** Another connection held the log back, so it was not emptied. */
+  busy: boolean;
+  logBytesBefore: number;
+  logBytesAfter: number;
+}
+
+/**
+ * What a back end offers besides the queue's operations. Members a back end does not
+ * have are absent (a capability check is `if (m.vacuum)`): the CLI says the command does
+ * not apply, the server's upkeep skips the job.
+ */
+export interface Maintenance {
+  /** Bytes on disk by part ({ db, wal } on SQLite; {} in memory): metrics. */
+  sizes(): Promise<Record<string, number>>;
+  /** The back end's own consistency check: ['ok'] when sound. */
+  integrityCheck(): Promise<string[]>;
+  /** Refreshes the query planner's statistics (SQLite: PRAGMA optimize). Upkeep runs it. */
+  optimize?(): Promise<void>;
+  /**
+   * Moves the write-ahead log into the database and empties it (SQLite). With
+   * `ifLargerThan`, only when the log is larger than that many bytes (else null): upkeep.
+   */
+  checkpoint?(options?: { ifLargerThan?: number }): Promise<CheckpointResult | null>;
+  /** Rewrites the database to give free pages back to the file system; holds the write lock. */
+  vacuum?(): Promise<{ bytesBefore: number; bytesAfter: number }>;
+  /**
+   * An online copy to one new self-contained file, then checked: the copy's integrity
+   * result, task count and schema version. The destination must not exist.
+   */
+  backup?(destination: string): Promise<BackupResult>;
 }
 
 /**
@@ -352,7 +395,11 @@ export interface DatabaseInfo {
  * adapter can implement it unchanged; the SQLite adapter answers synchronously inside.
  */
 export interface TaskStore {
-  readonly info: DatabaseInfo;
+  readonly info: StoreInfo;
+  /** Jobs that exist only on some back ends (vacuum, WAL checkpoint, backup). */
+  readonly maintenance: Maintenance;
+  /** Every committed outbox row, from this process and every other writer, in order. */
+  readonly bus: EventBus;
 
   enqueue(input: EnqueueInput): Promise<EnqueueResult>;
   enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]>;
@@ -411,15 +458,6 @@ export interface TaskStore {
   sweep(): Promise<SweepResult>;
   cleanup(olderThanMs: number): Promise<CleanupResult>;
   trimEvents(olderThanMs: number, keepAtMost: number): Promise<number>;
-  vacuum(): Promise<void>;
-  optimize(): Promise<void>;
-  checkpoint(): Promise<{ busy: number; log: number; checkpointed: number }>;
-  /**
-   * Online backup to a new single file (rollback-journal mode), then checked: the copy's
-   * integrity_check result, task count and schema version.
-   */
-  backup(destination: string): Promise<BackupResult>;
-  integrityCheck(): Promise<string[]>;
 
   /** Creates a token; the returned secret is never stored and cannot be shown again. */
   createToken(input: { name: string; role: Role; workerId?: string | null }): Promise<{ token: string; info: TokenInfo }>;
@@ -433,5 +471,7 @@ export interface TaskStore {
    */
   hasTokens(): Promise<boolean>;
 
+  /** Looks for outbox rows other writers committed, now (tests; the CLI before it exits). */
+  pollOutbox(): void;
   close(): Promise<void>;
 }

@@ -4,18 +4,16 @@
  * and SQLite's busy timeout queues writers from other processes.
  */
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { EventBus } from '../../events/bus.js';
 import { TaskwireError, invalidState, leaseLost, notFound, validation } from '../errors.js';
 import type {
   AppendLogInput,
-  BackupResult,
   CleanupResult,
   ClaimedTask,
   ClaimInput,
   CompleteInput,
   ConcurrencyLimit,
-  DatabaseInfo,
   EnqueueInput,
   EnqueueResult,
   FailInput,
@@ -27,11 +25,13 @@ import type {
   LeaseState,
   ListLogsInput,
   ListTasksInput,
+  Maintenance,
   Page,
   ProgressInput,
   QueueStats,
   Role,
   Schedule,
+  StoreInfo,
   StoredEvent,
   SweepResult,
   Task,
@@ -77,6 +77,8 @@ import { CheckpointThread } from './checkpointer.js';
 import { CandidatePicker } from './claim.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { mapSqliteError } from './errors.js';
+import { sqliteMaintenance } from './maintenance.js';
+import { LATEST_SCHEMA_VERSION } from './migrations/index.js';
 import {
   EVENT_COLUMNS,
   LOG_COLUMNS,
@@ -184,7 +186,8 @@ interface NormalizedEnqueue {
 }
 
 export class SqliteTaskStore implements TaskStore {
-  readonly info: DatabaseInfo;
+  readonly info: StoreInfo;
+  readonly maintenance: Maintenance;
   readonly bus: EventBus;
   readonly db: SqliteDatabase;
 
@@ -219,7 +222,8 @@ export class SqliteTaskStore implements TaskStore {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const opened = openDatabase(options);
     this.db = opened.db;
-    this.info = { path: opened.path, schemaVersion: opened.schemaVersion, pragmas: opened.pragmas };
+    this.info = { kind: 'sqlite', location: opened.path, schemaVersion: opened.schemaVersion, latestSchemaVersion: LATEST_SCHEMA_VERSION, settings: opened.pragmas };
+    this.maintenance = sqliteMaintenance(this.db, opened.path, (fn) => this.read(fn));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.opts = {
@@ -239,7 +243,7 @@ export class SqliteTaskStore implements TaskStore {
     this.lastDataVersion = this.dataVersion();
     if (options.checkpointThreadMs && opened.path !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
-      this.info.pragmas.wal_autocheckpoint = 0;
+      this.info.settings.wal_autocheckpoint = 0;
       this.checkpoints = new CheckpointThread(opened.path, options.checkpointThreadMs, (message) => options.onCheckpointError?.(message));
     }
     if (this.opts.tailIntervalMs > 0 && opened.path !== ':memory:') {
@@ -1679,49 +1683,6 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async vacuum(): Promise<void> {
-    this.read(() => this.db.exec('VACUUM'));
-  }
-
-  async optimize(): Promise<void> {
-    this.read(() => this.db.pragma('optimize'));
-  }
-
-  async checkpoint(): Promise<{ busy: number; log: number; checkpointed: number }> {
-    return this.read(() => {
-      const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-      return row ?? { busy: 0, log: 0, checkpointed: 0 };
-    });
-  }
-
-  async backup(destination: string): Promise<BackupResult> {
-    if (this.closed) throw new TaskwireError('STORAGE', 'the store is closed');
-    try {
-      // The online backup API copies in steps between which writers go on.
-      const r = await this.db.backup(destination, { progress: () => 256 });
-      // The copy inherits WAL mode; a rollback journal makes it one self-contained file.
-      const copy = new Database(destination, { fileMustExist: true });
-      try {
-        copy.pragma('journal_mode = DELETE');
-        const integrity = (copy.pragma('integrity_check') as { integrity_check: string }[]).map((x) => x.integrity_check);
-        const tasks = (copy.prepare('SELECT count(*) AS c FROM tasks').get() as { c: number }).c;
-        const schemaVersion = (copy.prepare('SELECT max(version) AS v FROM taskwire_migrations').get() as { v: number }).v;
-        return { totalPages: r.totalPages, integrity, tasks, schemaVersion };
-      } finally {
-        copy.close();
-      }
-    } catch (e) {
-      const mapped = mapSqliteError(e);
-      if (mapped instanceof TaskwireError) throw mapped;
-      // better-sqlite3 checks the destination itself (e.g. a missing folder); its message is ours to show.
-      throw Object.assign(new TaskwireError('STORAGE', `backup to ${destination} failed: ${(e as Error).message}`), { cause: e });
-    }
-  }
-
-  async integrityCheck(): Promise<string[]> {
-    return this.read(() => (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.tailTimer) clearInterval(this.tailTimer);
@@ -1734,7 +1695,7 @@ export class SqliteTaskStore implements TaskStore {
       // the whole busy timeout: the next opener checkpoints anyway.
       this.db.pragma('busy_timeout = 200');
       this.db.pragma('optimize');
-      if (this.info.path !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+      if (this.info.location !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch {
       // Closing must not fail because another process holds the lock.
     }
