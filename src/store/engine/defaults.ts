@@ -21,7 +21,9 @@ export const DEFAULTS = {
   maxPayloadBytes: 256 * 1024,
   /** Tasks a claim takes when it gives no limit. */
   claimLimit: 1,
-  /** Page size of a list that gives none. */
+  /** Page size of a task list that gives none. */
+  taskPageSize: 50,
+  /** Page size of a log list that gives none. */
   pageSize: 100,
   /** Retention of finished tasks and events. */
   retentionMs: 7 * 86_400_000,

@@ -28,7 +28,7 @@ export function sqliteMaintenance(db: SqliteDatabase, path: string, run: <T>(fn:
   const walSize = () => (inMemory ? 0 : fileSize(`${path}-wal`));
   const databaseBytes = () => (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
   return {
-    async sizes() {
+    async sizes(): Promise<Record<string, number>> {
       return inMemory ? {} : { db: fileSize(path), wal: walSize() };
     },
     async integrityCheck() {

@@ -1,0 +1,173 @@
+/** Enqueue: input checks, idempotency, the initial status from dependencies. */
+import { TaskwireError, validation } from '../../errors.js';
+import type { EnqueueInput, EnqueueResult, JsonObject, Task } from '../../types.js';
+import { isPlainObject, jsonObject, optionalInt, optionalString, requireString, requireTaskId } from '../../validate.js';
+import { DEFAULTS, LIMITS } from '../defaults.js';
+import type { EngineEnv } from '../env.js';
+import { initialState, type DependencyState } from '../rules/dependencies.js';
+import { call, type Unit } from '../unit.js';
+import { addLog, taskEvent } from './outbox.js';
+
+export interface NormalizedEnqueue {
+  queue: string;
+  type: string;
+  priority: number;
+  payload: string;
+  compatibility: string;
+  runAfter: number;
+  maxAttempts: number;
+  timeoutSeconds: number | null;
+  idempotencyKey: string | null;
+  correlationId: string | null;
+  dependsOn: number[];
+}
+
+/** Checks an enqueue input and fills in the defaults; JSON values become text. */
+export function normalizeEnqueue(input: EnqueueInput, now: number, maxPayloadBytes: number): NormalizedEnqueue {
+  if (!isPlainObject(input)) throw validation('input must be an object');
+  const type = requireString(input.type, 'type');
+  const queue = input.queue === undefined || input.queue === null ? DEFAULTS.queue : requireString(input.queue, 'queue');
+  const payload = jsonObject(input.payload, 'payload', maxPayloadBytes);
+  const compatibility =
+    input.compatibility === undefined || input.compatibility === null
+      ? '{}'
+      : jsonObject(input.compatibility, 'compatibility', LIMITS.smallJsonBytes);
+  const priority = optionalInt(input.priority, 'priority', -LIMITS.priority, LIMITS.priority) ?? DEFAULTS.priority;
+  const maxAttempts = optionalInt(input.maxAttempts, 'maxAttempts', 1, LIMITS.maxAttempts) ?? DEFAULTS.maxAttempts;
+  const timeoutSeconds = optionalInt(input.timeoutSeconds, 'timeoutSeconds', 1, LIMITS.timeoutSeconds);
+  const delaySeconds = optionalInt(input.delaySeconds, 'delaySeconds', 0, LIMITS.delaySeconds);
+  let runAfter = now;
+  if (input.runAfter !== undefined && input.runAfter !== null) {
+    if (delaySeconds !== null) throw validation('give runAfter or delaySeconds, not both', 'runAfter');
+    if (typeof input.runAfter !== 'number' || !Number.isFinite(input.runAfter)) {
+      throw validation('runAfter is not a valid time', 'runAfter');
+    }
+    runAfter = Math.max(0, Math.trunc(input.runAfter));
+  } else if (delaySeconds !== null) {
+    runAfter = now + delaySeconds * 1000;
+  }
+  const idempotencyKey = optionalString(input.idempotencyKey, 'idempotencyKey');
+  const correlationId = optionalString(input.correlationId, 'correlationId');
+  let dependsOn: number[] = [];
+  if (input.dependsOn !== undefined && input.dependsOn !== null) {
+    if (!Array.isArray(input.dependsOn)) throw validation('dependsOn must be a list of task ids', 'dependsOn');
+    if (input.dependsOn.length > LIMITS.dependsOn) {
+      throw validation(`dependsOn may list at most ${LIMITS.dependsOn} tasks`, 'dependsOn');
+    }
+    dependsOn = [...new Set(input.dependsOn.map((id) => requireTaskId(id, 'dependsOn')))];
+  }
+  return { queue, type, priority, payload, compatibility, runAfter, maxAttempts, timeoutSeconds, idempotencyKey, correlationId, dependsOn };
+}
+
+/**
+ * Where a task with these dependencies starts (rules/dependencies.ts).
+ * Relies on: lockStatuses holding the dependencies' rows until commit (FOR SHARE), so
+ * none finishes between this read and the insert of the new edges; otherwise its
+ * unblocking could not see the new edge and the task would stay BLOCKED. SQLite's
+ * single writer gives the same guarantee with a plain read.
+ */
+export function* dependencyState(dependsOn: readonly number[]): Unit<DependencyState> {
+  if (dependsOn.length === 0) return { status: 'QUEUED', reason: null };
+  return initialState(dependsOn, yield* call('lockStatuses', dependsOn));
+}
+
+export function* enqueueOne(input: EnqueueInput, now: number, env: EngineEnv): Unit<EnqueueResult> {
+  const n = normalizeEnqueue(input, now, env.maxPayloadBytes);
+  if (n.idempotencyKey !== null) {
+    const existing = yield* call('taskByKey', n.idempotencyKey);
+    if (existing) return { task: existing, created: false };
+  }
+  const { status, reason } = yield* dependencyState(n.dependsOn);
+  const createdBy = optionalString(input.createdBy, 'createdBy');
+  const finishedAt = status === 'CANCELLED' ? now : null;
+  // Guard: a writer that took the key since the read above (possible only with several
+  // writers) makes the insert change nothing; the caller then gets that task with
+  // created = false instead of a unique-index CONFLICT.
+  const id = yield* call('insertTaskUnlessKeyTaken', {
+    queue: n.queue,
+    type: n.type,
+    priority: n.priority,
+    payload: n.payload,
+    compatibility: n.compatibility,
+    status,
+    maxAttempts: n.maxAttempts,
+    runAfter: n.runAfter,
+    idempotencyKey: n.idempotencyKey,
+    correlationId: n.correlationId,
+    timeoutSeconds: n.timeoutSeconds,
+    errorMessage: reason,
+    finishedAt,
+    createdBy,
+    now,
+  });
+  if (id === null) return { task: (yield* call('taskByKey', n.idempotencyKey!))!, created: false };
+  // The new task is built from what was inserted rather than read back: that read and
+  // its JSON parsing cost as much as the insert itself.
+  const payload = input.payload as JsonObject;
+  const compatibility = (input.compatibility ?? {}) as JsonObject;
+  const task: Task = {
+    id,
+    queue: n.queue,
+    type: n.type,
+    priority: n.priority,
+    payload,
+    compatibility,
+    region: scalarText(compatibility.region),
+    format: scalarText(payload.format),
+    status,
+    attempts: 0,
+    maxAttempts: n.maxAttempts,
+    runAfter: n.runAfter,
+    leaseUntil: null,
+    lockedBy: null,
+    progress: null,
+    progressMessage: null,
+    result: null,
+    errorMessage: reason,
+    cancelRequested: false,
+    idempotencyKey: n.idempotencyKey,
+    correlationId: n.correlationId,
+    timeoutSeconds: n.timeoutSeconds,
+    createdBy,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt,
+  };
+  if (n.dependsOn.length > 0) yield* call('insertDependencies', id, n.dependsOn);
+  yield* taskEvent('ENQUEUED', task, now);
+  if (status === 'CANCELLED') {
+    yield* addLog(id, now, 'WARN', `cancelled at enqueue: ${reason}`);
+    yield* taskEvent('CANCELLED', task, now);
+  }
+  return { task, created: true };
+}
+
+export function* enqueueMany(inputs: readonly EnqueueInput[], env: EngineEnv): Unit<EnqueueResult[]> {
+  const now = env.now();
+  const results: EnqueueResult[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    try {
+      results.push(yield* enqueueOne(inputs[i]!, now, env));
+    } catch (e) {
+      if (e instanceof TaskwireError && e.code === 'VALIDATION') {
+        throw new TaskwireError('VALIDATION', `inputs[${i}]: ${e.message}`, { ...e.details, index: i });
+      }
+      throw e;
+    }
+  }
+  return results;
+}
+
+/**
+ * Task.region and Task.format: the text of a JSON scalar, as the store's columns hold it
+ * (a boolean is '1' or '0', other values their JSON). One rule for every dialect: the
+ * columns are written from the same values.
+ */
+export function scalarText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value);
+}

@@ -1,0 +1,118 @@
+/**
+ * Everything a worker does under a lease: heartbeats, progress, logs, and the outcomes
+ * (complete, fail). Every write names the lease it acts under (`...IfLeased`); when it
+ * changes nothing, the lease is read to say why (rules/leases.ts), never to decide.
+ */
+import { TaskwireError, leaseLost, notFound } from '../../errors.js';
+import type { HeartbeatResult, LeaseState, LogLevel, Task, TaskLog } from '../../types.js';
+import type { LeaseRef } from '../../driver.js';
+import type { EngineEnv } from '../env.js';
+import { decideAttemptEnd, type AttemptCause } from '../rules/attempts.js';
+import { leaseMiss } from '../rules/leases.js';
+import { call, type Unit } from '../unit.js';
+import { cancelDependents, unblockDependents } from './dependencies.js';
+import { addLog, taskEvent } from './outbox.js';
+import { touchWorker } from './workers.js';
+
+/** The error for a lease-guarded write that matched no row. */
+function* leaseMissError(ref: LeaseRef): Unit<TaskwireError> {
+  return leaseMiss(ref.taskId, yield* call('leaseHolder', ref.taskId), ref.leaseToken, ref.holder) ?? leaseLost(ref.taskId);
+}
+
+/** Throws unless `ref` is the lease the task is RUNNING under now. */
+function* requireLease(ref: LeaseRef): Unit<void> {
+  const miss = leaseMiss(ref.taskId, yield* call('leaseHolder', ref.taskId), ref.leaseToken, ref.holder);
+  if (miss) throw miss;
+}
+
+export interface HeartbeatRequest {
+  workerId: string;
+  capabilities: string | null;
+  extendSeconds: number;
+  leases: readonly { taskId: number; leaseToken: string }[];
+}
+
+export function* heartbeat(req: HeartbeatRequest, env: EngineEnv): Unit<HeartbeatResult> {
+  const now = env.now();
+  const worker = yield* touchWorker(req.workerId, req.capabilities, now);
+  const until = now + req.extendSeconds * 1000;
+  const leases: LeaseState[] = [];
+  for (const ref of req.leases) {
+    // Guard: only the caller's own current lease is extended, and never shortened.
+    const held = yield* call('extendLeaseIfHeld', ref.taskId, ref.leaseToken, req.workerId, until);
+    if (held) leases.push({ taskId: ref.taskId, leaseUntil: held.leaseUntil, cancelRequested: held.cancelRequested, lost: false });
+    else leases.push({ taskId: ref.taskId, leaseUntil: null, cancelRequested: (yield* call('cancelRequestedOf', ref.taskId)) ?? false, lost: true });
+  }
+  return { worker, leases };
+}
+
+export function* reportProgress(ref: LeaseRef, progress: number, message: string | null, env: EngineEnv): Unit<Task> {
+  const now = env.now();
+  const task = yield* call('setProgressIfLeased', ref, progress, message, now);
+  if (!task) throw yield* leaseMissError(ref);
+  yield* taskEvent('PROGRESS', task, now);
+  return task;
+}
+
+export function* complete(ref: LeaseRef, result: string | null, now: number): Unit<Task> {
+  const task = yield* call('finishIfLeased', ref, result, now);
+  if (!task) throw yield* leaseMissError(ref);
+  yield* taskEvent('SUCCEEDED', task, now);
+  yield* unblockDependents(task.id, now);
+  return task;
+}
+
+export interface Failure {
+  error: string;
+  retryable: boolean;
+  retryAfterSeconds: number | null;
+}
+
+/**
+ * Relies on: lockTask holding the row, and endAttemptIfCurrent naming the attempt that
+ * was read (still RUNNING, same attempt number), so that a decision made on a stale
+ * read changes nothing: the caller gets LEASE_LOST.
+ */
+export function* fail(ref: LeaseRef, failure: Failure, env: EngineEnv): Unit<Task> {
+  const now = env.now();
+  const current = yield* call('lockTask', ref.taskId);
+  if (!current) throw notFound('task', ref.taskId);
+  yield* requireLease(ref);
+  const ended = yield* endAttempt(current, { ...failure, cause: null }, now, env);
+  if (!ended) throw leaseLost(ref.taskId);
+  return ended;
+}
+
+/**
+ * Ends a RUNNING attempt that did not succeed, as rules/attempts.ts decides: CANCELLED,
+ * QUEUED again (with its delay) or FAILED, with the events it names, in order; a
+ * CANCELLED or FAILED task cancels its BLOCKED dependents. Null when the attempt had
+ * already ended (another sweeper, or the worker, was first).
+ */
+export function* endAttempt(task: Task, failure: Failure & { cause: AttemptCause | null }, now: number, env: EngineEnv): Unit<Task | null> {
+  const end = decideAttemptEnd(task, failure, { baseMs: env.backoffBaseMs, capMs: env.backoffCapMs, random: env.random });
+  const runAfter = end.status === 'QUEUED' ? now + end.delayMs! : null;
+  const t = yield* call('endAttemptIfCurrent', task.id, task.attempts, { status: end.status, runAfter, errorMessage: end.errorMessage }, now);
+  if (!t) return null;
+  for (const kind of end.events) yield* taskEvent(kind, t, now);
+  if (end.cascadeReason) yield* cancelDependents(t.id, end.cascadeReason, now);
+  return t;
+}
+
+export interface LogRequest {
+  taskId: number;
+  level: LogLevel;
+  message: string;
+  details: string | null;
+  leaseToken: string | null;
+  holder: string | null;
+}
+
+/** A worker logs only under its lease; other callers (admins, producers) on any task. */
+export function* appendLog(req: LogRequest, env: EngineEnv): Unit<TaskLog> {
+  const now = env.now();
+  if (req.leaseToken !== null) yield* requireLease({ taskId: req.taskId, leaseToken: req.leaseToken, holder: req.holder });
+  else if (req.holder !== null) throw new TaskwireError('FORBIDDEN', 'a worker may log only on tasks it holds: give the leaseToken');
+  else if (!(yield* call('task', req.taskId))) throw notFound('task', req.taskId);
+  return yield* addLog(req.taskId, now, req.level, req.message, req.details);
+}
