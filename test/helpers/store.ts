@@ -1,16 +1,21 @@
 /**
- * Shared setup for the engine's unit tests: a fresh store per test with an injected
- * clock and a seeded PRNG, a temp directory that is removed afterwards, and a helper
- * that asserts the code of a TaskwireError.
+ * What every store test shares, whatever the driver: an injected clock, a seeded PRNG, a
+ * temp directory that is removed afterwards, an assertion on a TaskwireError's code, and
+ * the shape of a store under test (TestStore, with its probe). Stores are opened by
+ * drivers.ts (any driver, chosen by TASKWIRE_TEST_DRIVER) or by sqlite.ts (SQLite-only
+ * tests).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished } from 'vitest';
-import { SqliteTaskStore, TaskwireError, type ErrorCode, type SqliteStoreOptions, type StoredEvent } from '../../src/store/index.js';
+import { TaskwireError, type ErrorCode, type StoredEvent, type TaskStore } from '../../src/store/index.js';
 
 /** 2025-01-01T00:00:00Z: a round start for the injected clock. */
 export const T0 = Date.UTC(2025, 0, 1);
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const at = (s: string) => Date.parse(s);
 
 /** mulberry32: a tiny seeded PRNG with values in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -34,33 +39,45 @@ export class Clock {
   }
 }
 
-export interface TestStore {
-  store: SqliteTaskStore;
+/**
+ * What a test may read of a task beyond the TaskStore interface, answered by each driver
+ * from its own storage (SQLite: a read on its connection). Reads happen when called.
+ */
+export interface Probe {
+  /** The lease token stored for the task; null when it holds none (or the task is unknown). */
+  leaseToken(id: number): Promise<string | null>;
+  /** When the running attempt's timeout falls due (ms); null when none runs with one. */
+  timeoutAt(id: number): Promise<number | null>;
+  /**
+   * Everything the driver stores for the task, including what the Task type leaves out
+   * (its lease token, its deadline), or null. Only for comparing one snapshot to another.
+   */
+  taskRecord(id: number): Promise<Record<string, unknown> | null>;
+  /** Log rows stored for a task id, also after the task itself was removed. */
+  logCount(taskId: number): Promise<number>;
+  /** Rows that point at rows that do not exist (SQLite: foreign_key_check); [] when sound. */
+  danglingReferences(): Promise<unknown[]>;
+}
+
+export interface TestStore<S extends TaskStore = TaskStore> {
+  store: S;
   clock: Clock;
   /** Every event the store published on its bus, in order. */
   events: StoredEvent[];
   /** Kinds of the task events published so far (LOG_ADDED and WORKER_UPDATED left out). */
   taskKinds: () => string[];
+  probe: Probe;
 }
 
-/** A fresh store (':memory:' unless a path is given), closed when the test finishes. */
-export function makeStore(options: Partial<SqliteStoreOptions> & { seed?: number } = {}): TestStore {
-  const clock = new Clock();
-  const { seed, ...rest } = options;
-  const store = new SqliteTaskStore({
-    path: ':memory:',
-    now: clock.now,
-    random: mulberry32(seed ?? 12345),
-    tailIntervalMs: 0,
-    ...rest,
-  });
+/** Wraps an opened store for a test: its bus is recorded, and it is closed when the test finishes. */
+export function track<S extends TaskStore>(store: S, clock: Clock, probe: Probe): TestStore<S> {
   onTestFinished(async () => {
     await store.close();
   });
   const events: StoredEvent[] = [];
   store.bus.subscribe((e) => events.push(e));
   const taskKinds = () => events.filter((e) => e.kind !== 'LOG_ADDED' && e.kind !== 'WORKER_UPDATED').map((e) => e.kind);
-  return { store, clock, events, taskKinds };
+  return { store, clock, events, taskKinds, probe };
 }
 
 /** A fresh temporary directory, removed when the test finishes. */
@@ -88,7 +105,7 @@ export async function expectError(promise: Promise<unknown> | (() => unknown), c
 
 /** Enqueues one task and claims it; returns the claimed task and its token. */
 export async function enqueueAndClaim(
-  store: SqliteTaskStore,
+  store: TaskStore,
   input: { type?: string; payload?: Record<string, unknown>; maxAttempts?: number; timeoutSeconds?: number } = {},
   workerId = 'w1',
   leaseSeconds = 30,
@@ -102,9 +119,4 @@ export async function enqueueAndClaim(
   const claimed = await store.claim({ workerId, leaseSeconds, types: [task.type] });
   expect(claimed.map((c) => c.task.id)).toEqual([task.id]);
   return claimed[0]!;
-}
-
-/** Raw row of a task, straight from SQLite (includes columns the Task type leaves out). */
-export function rawTask(store: SqliteTaskStore, id: number): Record<string, unknown> {
-  return store.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Record<string, unknown>;
 }

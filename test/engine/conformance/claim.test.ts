@@ -1,13 +1,19 @@
+/**
+ * Conformance suite: this suite is the definition of a driver; it runs on every driver
+ * through test/helpers/drivers.ts (TASKWIRE_TEST_DRIVER picks it).
+ *
+ * Claiming: what a claim sets, the filters (queue, types, region, formats), the strategies
+ * and concurrency limits. The SQLite claim's query plans are in test/store/sqlite/query-plans.test.ts.
+ */
 import { describe, expect, it } from 'vitest';
-import { candidateSql } from '../../src/store/sqlite/claim.js';
-import type { ClaimStrategy, EnqueueInput } from '../../src/store/index.js';
-import { T0, expectError, makeStore, rawTask } from '../helpers/store.js';
+import type { ClaimStrategy, EnqueueInput } from '../../../src/store/index.js';
+import { T0, expectError, makeStore } from '../../helpers/drivers.js';
 
 const ids = (claimed: { task: { id: number } }[]) => claimed.map((c) => c.task.id);
 
 describe('claim', () => {
   it('sets RUNNING, lease, token, lockedBy, attempts and startedAt, and registers the worker', async () => {
-    const { store, clock, events } = makeStore();
+    const { store, clock, events, probe } = await makeStore();
     const { task } = await store.enqueue({ type: 'job', payload: {} });
     clock.advance(2_000);
     const [c, ...rest] = await store.claim({ workerId: 'worker-1', leaseSeconds: 45, capabilities: { region: 'eu' } });
@@ -23,7 +29,7 @@ describe('claim', () => {
       startedAt: T0 + 2_000,
       updatedAt: T0 + 2_000,
     });
-    expect(rawTask(store, task.id).lease_token).toBe(c!.leaseToken);
+    expect(await probe.leaseToken(task.id)).toBe(c!.leaseToken);
     expect(await store.getTask(task.id)).toEqual(c!.task);
 
     const worker = await store.getWorker('worker-1');
@@ -40,14 +46,14 @@ describe('claim', () => {
   });
 
   it('gives every claim a fresh token', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 20 }, () => ({ type: 'job', payload: {} })));
     const claimed = await store.claim({ workerId: 'w', limit: 20 });
     expect(new Set(claimed.map((c) => c.leaseToken)).size).toBe(20);
   });
 
   it('registers the worker and refreshes its heartbeat even when there is nothing to claim', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     expect(await store.claim({ workerId: 'idle' })).toEqual([]);
     clock.advance(10_000);
     await store.claim({ workerId: 'idle' });
@@ -55,7 +61,7 @@ describe('claim', () => {
   });
 
   it('takes at most limit tasks', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 7 }, () => ({ type: 'job', payload: {} })));
     expect(await store.claim({ workerId: 'w', limit: 3 })).toHaveLength(3);
     expect(await store.claim({ workerId: 'w', limit: 10 })).toHaveLength(4);
@@ -64,7 +70,7 @@ describe('claim', () => {
   });
 
   it('never hands the same task out twice', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ type: 'job', payload: {}, priority: i % 3 })));
     const seen = new Set<number>();
     for (let i = 0; i < 10; i++) {
@@ -77,7 +83,7 @@ describe('claim', () => {
   });
 
   it('claims only from its queue', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const { task: a } = await store.enqueue({ type: 'job', payload: {}, queue: 'alpha' });
     const { task: d } = await store.enqueue({ type: 'job', payload: {} });
     expect(ids(await store.claim({ workerId: 'w', queue: 'beta', limit: 5 }))).toEqual([]);
@@ -86,7 +92,7 @@ describe('claim', () => {
   });
 
   it('filters by types, merging the per-type walks in strategy order', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const r = await store.enqueueMany([
       { type: 'a', payload: {}, priority: 5 }, // 1
       { type: 'b', payload: {}, priority: 1 }, // 2
@@ -105,14 +111,14 @@ describe('claim', () => {
   });
 
   it('an empty types list claims nothing', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueue({ type: 'a', payload: {} });
     expect(await store.claim({ workerId: 'w', types: [] })).toEqual([]);
     expect(await store.countTasks({ status: ['QUEUED'] })).toBe(1);
   });
 
   it('gives a task with a region only to a worker of that region; a task without region to anyone', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const { task: eu } = await store.enqueue({ type: 'job', payload: {}, compatibility: { region: 'eu' } });
     const { task: us } = await store.enqueue({ type: 'job', payload: {}, compatibility: { region: 'us' } });
     const { task: any1 } = await store.enqueue({ type: 'job', payload: {} });
@@ -128,7 +134,7 @@ describe('claim', () => {
   });
 
   it('a worker that lists formats gets only tasks without a format or with a listed one', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const r = await store.enqueueMany([
       { type: 'job', payload: { format: 'png' } },
       { type: 'job', payload: { format: 'jpg' } },
@@ -144,7 +150,7 @@ describe('claim', () => {
   });
 
   it('combines region and formats', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const r = await store.enqueueMany([
       { type: 'job', payload: { format: 'png' }, compatibility: { region: 'eu' } },
       { type: 'job', payload: { format: 'png' }, compatibility: { region: 'us' } },
@@ -164,7 +170,7 @@ describe('claim', () => {
     ['a region that is not a string', { workerId: 'w', capabilities: { region: 5 } }],
     ['types that are not a list', { workerId: 'w', types: 'a' }],
   ])('rejects %s with VALIDATION and claims nothing', async (_name, input) => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueue({ type: 'a', payload: {} });
     await expectError(store.claim(input as never), 'VALIDATION');
     expect(await store.countTasks({ status: ['QUEUED'] })).toBe(1);
@@ -174,7 +180,7 @@ describe('claim', () => {
 
 describe('claim strategies', () => {
   async function seedMixed() {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     // Ids 1..6 in creation order, with priorities that disagree with age.
     const prios = [50, 10, 50, 10, 90, 10];
     for (const priority of prios) {
@@ -207,7 +213,7 @@ describe('claim strategies', () => {
   });
 
   it('LIFO merges several types newest first', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany([
       { type: 'a', payload: {} },
       { type: 'b', payload: {} },
@@ -230,7 +236,7 @@ describe('claim strategies', () => {
 
   it('strategies skip tasks that are not due yet', async () => {
     for (const strategy of ['FIFO', 'LIFO', 'PRIORITY', 'WEIGHTED_RANDOM'] as const) {
-      const { store } = makeStore();
+      const { store } = await makeStore();
       await store.enqueue({ type: 'job', payload: {}, priority: 0, delaySeconds: 60 });
       const { task } = await store.enqueue({ type: 'job', payload: {}, priority: 50 });
       await store.enqueue({ type: 'job', payload: {}, priority: 0, delaySeconds: 60 });
@@ -239,7 +245,7 @@ describe('claim strategies', () => {
   });
 
   it('WEIGHTED_RANDOM favours urgent levels by 1/(rank+1) and starves none', async () => {
-    const { store } = makeStore({ seed: 20250101 });
+    const { store } = await makeStore({ seed: 20250101 });
     const levels = [10, 50, 100];
     const perLevel = 1500;
     const inputs: EnqueueInput[] = [];
@@ -272,7 +278,7 @@ describe('claim strategies', () => {
   });
 
   it('WEIGHTED_RANDOM takes the oldest task within the chosen level', async () => {
-    const { store } = makeStore({ seed: 7 });
+    const { store } = await makeStore({ seed: 7 });
     await store.enqueueMany(Array.from({ length: 20 }, (_, i) => ({ type: 'job', payload: {}, priority: i % 2 })));
     const byLevel = new Map<number, number[]>();
     for (let i = 0; i < 20; i++) {
@@ -286,7 +292,7 @@ describe('claim strategies', () => {
   });
 
   it('WEIGHTED_RANDOM reaches a level whose only due tasks sit behind tasks that are not due', async () => {
-    const { store } = makeStore({ seed: 3 });
+    const { store } = await makeStore({ seed: 3 });
     // The most urgent level has only future tasks; it must not block the claim.
     await store.enqueue({ type: 'job', payload: {}, priority: 1, delaySeconds: 600 });
     const { task } = await store.enqueue({ type: 'job', payload: {}, priority: 500 });
@@ -294,7 +300,7 @@ describe('claim strategies', () => {
   });
 
   it('WEIGHTED_RANDOM still finds due work behind more than 32 priority levels of tasks that are not due', async () => {
-    const { store } = makeStore({ seed: 11 });
+    const { store } = await makeStore({ seed: 11 });
     // 40 urgent levels, each holding only a task scheduled for later (e.g. retries in backoff).
     await store.enqueueMany(Array.from({ length: 40 }, (_, p) => ({ type: 'job', payload: {}, priority: p, delaySeconds: 3600 })));
     const { task } = await store.enqueue({ type: 'job', payload: {}, priority: 1000 });
@@ -303,7 +309,7 @@ describe('claim strategies', () => {
   });
 
   it('WEIGHTED_RANDOM still finds work for a worker whose region matches none of the first 32 levels', async () => {
-    const { store } = makeStore({ seed: 12 });
+    const { store } = await makeStore({ seed: 12 });
     await store.enqueueMany(
       Array.from({ length: 40 }, (_, p) => ({ type: 'job', payload: {}, priority: p, compatibility: { region: 'eu' } })),
     );
@@ -311,60 +317,11 @@ describe('claim strategies', () => {
     const claimed = await store.claim({ workerId: 'us-1', strategy: 'WEIGHTED_RANDOM', capabilities: { region: 'us' } });
     expect(ids(claimed)).toEqual([task.id]);
   });
-
-  it('EXPLAIN QUERY PLAN: every candidate query walks an index and never sorts', async () => {
-    const { store } = makeStore();
-    // Some data and statistics, so the planner has a real choice to make.
-    const inputs: EnqueueInput[] = [];
-    for (let i = 0; i < 2000; i++) {
-      inputs.push({
-        type: `t${i % 5}`,
-        queue: i % 2 ? 'q' : 'default',
-        payload: i % 3 ? { format: 'png' } : {},
-        compatibility: i % 4 ? { region: 'eu' } : {},
-        priority: i % 7,
-      });
-    }
-    await store.enqueueMany(inputs);
-    const all = await store.claim({ workerId: 'w', limit: 300 });
-    await store.completeMany(all.map((c) => ({ taskId: c.task.id, leaseToken: c.leaseToken })));
-    store.db.exec('ANALYZE');
-
-    const params = {
-      queue: 'q',
-      type: 't1',
-      priority: 3,
-      now: T0,
-      region: 'eu',
-      formats: JSON.stringify(['png']),
-      excluded: JSON.stringify(['t2']),
-      limit: 10,
-    };
-    let checked = 0;
-    for (const order of ['PRIORITY', 'FIFO', 'LIFO'] as const) {
-      for (const byType of [false, true]) {
-        for (const atPriority of [false, true]) {
-          const sql = candidateSql(order, byType, atPriority);
-          const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
-          const text = plan.join('\n');
-          expect(text, `${order} byType=${byType} atPriority=${atPriority}`).toMatch(/SEARCH tasks USING (COVERING )?INDEX ix_tasks_claim_/);
-          expect(text, `${order} byType=${byType} atPriority=${atPriority}`).not.toMatch(/TEMP B-TREE/);
-          expect(text).not.toMatch(/SCAN tasks\b/);
-          // The query also runs and returns rows in the strategy's order.
-          const rows = store.db.prepare(sql).all(params) as { id: number; priority: number }[];
-          if (order === 'FIFO') expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
-          if (order === 'LIFO') expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => b - a));
-          checked++;
-        }
-      }
-    }
-    expect(checked).toBe(12);
-  });
 });
 
 describe('concurrency limits', () => {
   it('a queue-wide limit caps the RUNNING count, and frees up as tasks finish', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 10 }, () => ({ type: 'job', payload: {} })));
     expect(await store.setConcurrencyLimit({ queue: 'default', type: null, limit: 3 })).toEqual({
       queue: 'default',
@@ -380,7 +337,7 @@ describe('concurrency limits', () => {
   });
 
   it('a queue-wide limit only counts its own queue', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany([
       { type: 'job', payload: {}, queue: 'other' },
       { type: 'job', payload: {}, queue: 'other' },
@@ -393,7 +350,7 @@ describe('concurrency limits', () => {
   });
 
   it('a per-type limit caps that type and the claim fills up with other types', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany([
       ...Array.from({ length: 5 }, () => ({ type: 'heavy', payload: {}, priority: 1 })),
       ...Array.from({ length: 5 }, () => ({ type: 'light', payload: {}, priority: 2 })),
@@ -411,7 +368,7 @@ describe('concurrency limits', () => {
 
   it('per-type limits hold for every strategy and with a types filter', async () => {
     for (const strategy of ['FIFO', 'LIFO', 'PRIORITY', 'WEIGHTED_RANDOM'] as const) {
-      const { store } = makeStore();
+      const { store } = await makeStore();
       await store.enqueueMany(Array.from({ length: 12 }, (_, i) => ({ type: i % 2 ? 'a' : 'b', payload: {}, priority: i % 3 })));
       await store.setConcurrencyLimit({ queue: 'default', type: 'a', limit: 1 });
       await store.setConcurrencyLimit({ queue: 'default', type: 'b', limit: 2 });
@@ -422,7 +379,7 @@ describe('concurrency limits', () => {
   });
 
   it('a limit of 0 pauses the queue, and a null limit removes the limit', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 4 }, () => ({ type: 'job', payload: {} })));
     await store.setConcurrencyLimit({ queue: 'default', type: null, limit: 0 });
     await store.setConcurrencyLimit({ queue: 'default', type: 'job', limit: 1 });
@@ -444,14 +401,14 @@ describe('concurrency limits', () => {
   });
 
   it('updating a limit replaces the old value', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.setConcurrencyLimit({ queue: 'q', type: 't', limit: 5 });
     await store.setConcurrencyLimit({ queue: 'q', type: 't', limit: 2 });
     expect(await store.listConcurrencyLimits()).toEqual([{ queue: 'q', type: 't', limit: 2 }]);
   });
 
   it('rejects a negative or fractional limit', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await expectError(store.setConcurrencyLimit({ queue: 'q', type: null, limit: -1 }), 'VALIDATION');
     await expectError(store.setConcurrencyLimit({ queue: 'q', type: null, limit: 1.5 }), 'VALIDATION');
     await expectError(store.setConcurrencyLimit({ queue: '', type: null, limit: 1 }), 'VALIDATION');

@@ -1,11 +1,18 @@
+/**
+ * Conformance suite: this suite is the definition of a driver; it runs on every driver
+ * through test/helpers/drivers.ts (TASKWIRE_TEST_DRIVER picks it).
+ *
+ * Reads: listTasks (keyset pages in every order, filters, cursors), countTasks, getTasks,
+ * logs and stats.
+ */
 import { describe, expect, it } from 'vitest';
-import type { SqliteTaskStore, Task, TaskFilter, TaskOrder } from '../../src/store/index.js';
-import { T0, expectError, makeStore, type Clock } from '../helpers/store.js';
+import type { Task, TaskFilter, TaskOrder, TaskStore } from '../../../src/store/index.js';
+import { T0, expectError, makeStore, type Clock } from '../../helpers/drivers.js';
 
 const cursorOf = (values: unknown) => Buffer.from(JSON.stringify(values)).toString('base64url');
 
 /** 40 tasks with repeating priorities and shared timestamps, some of them touched later. */
-async function seed(store: SqliteTaskStore, clock: Clock) {
+async function seed(store: TaskStore, clock: Clock) {
   for (let i = 0; i < 40; i++) {
     await store.enqueue({
       type: i % 2 ? 'odd' : 'even',
@@ -28,7 +35,7 @@ function sortKey(order: TaskOrder) {
   return (a: Task, b: Task) => sign * (get(a) - get(b) || a.id - b.id);
 }
 
-async function walk(store: SqliteTaskStore, orderBy: TaskOrder, first: number, filter?: TaskFilter) {
+async function walk(store: TaskStore, orderBy: TaskOrder, first: number, filter?: TaskFilter) {
   const seen: Task[] = [];
   let after: string | null = null;
   for (let pages = 0; pages < 1000; pages++) {
@@ -51,7 +58,7 @@ describe('listTasks', () => {
   it.each(orders.map((o) => [`${o.field} ${o.direction}`, o] as const))(
     'keyset pagination by %s visits every row once in order',
     async (_name, orderBy) => {
-      const { store, clock } = makeStore();
+      const { store, clock } = await makeStore();
       await seed(store, clock);
       const all = (await store.listTasks({ orderBy, first: 500 })).items.map((i) => i.node);
       expect(all).toHaveLength(40);
@@ -69,7 +76,7 @@ describe('listTasks', () => {
   );
 
   it('defaults to newest first, 50 per page', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 60 }, () => ({ type: 'job', payload: {} })));
     const page = await store.listTasks({});
     expect(page.items).toHaveLength(50);
@@ -78,7 +85,7 @@ describe('listTasks', () => {
   });
 
   it('applies each filter, and countTasks agrees', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     await seed(store, clock);
     const all = (await store.listTasks({ first: 500, orderBy: { field: 'CREATED_AT', direction: 'ASC' } })).items.map((i) => i.node);
     const cases: [TaskFilter, (t: Task) => boolean][] = [
@@ -111,7 +118,7 @@ describe('listTasks', () => {
   });
 
   it('filters by idempotencyKey', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueue({ type: 'a', payload: {}, idempotencyKey: 'k1' });
     const { task } = await store.enqueue({ type: 'b', payload: {}, idempotencyKey: 'k2' });
     expect((await store.listTasks({ filter: { idempotencyKey: 'k2' } })).items.map((i) => i.node.id)).toEqual([task.id]);
@@ -123,21 +130,21 @@ describe('listTasks', () => {
     ['base64 of an empty list', cursorOf([])],
     ['base64 of a list of objects', cursorOf([{}])],
   ])('a bad cursor (%s) is a VALIDATION error', async (_name, after) => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueue({ type: 'a', payload: {} });
     const err = await expectError(store.listTasks({ after: after as string }), 'VALIDATION');
     expect(err.details?.field).toBe('after');
   });
 
   it('a cursor of the wrong shape for the order is a VALIDATION error', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany([{ type: 'a', payload: {} }, { type: 'a', payload: {} }]);
     const page = await store.listTasks({ first: 1 });
     await expectError(store.listTasks({ after: page.items[0]!.cursor, orderBy: { field: 'PRIORITY', direction: 'ASC' } }), 'VALIDATION');
   });
 
   it('a forged cursor holding text instead of a number is a VALIDATION error', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany([{ type: 'a', payload: {} }, { type: 'a', payload: {} }]);
     // A DESC walk must not restart from the top, nor an ASC walk stop, because of a forged cursor.
     await expectError(store.listTasks({ after: cursorOf(['9']) }), 'VALIDATION');
@@ -145,7 +152,7 @@ describe('listTasks', () => {
   });
 
   it('rejects a bad page size or filter', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await expectError(store.listTasks({ first: -1 }), 'VALIDATION');
     await expectError(store.listTasks({ first: 501 }), 'VALIDATION');
     await expectError(store.listTasks({ first: 2.5 }), 'VALIDATION');
@@ -155,7 +162,7 @@ describe('listTasks', () => {
   });
 
   it('getTasks keeps the order asked for and gives null for unknown ids', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const [a, b] = await store.enqueueMany([{ type: 'a', payload: {} }, { type: 'b', payload: {} }]);
     const got = await store.getTasks([b!.task.id, 999, a!.task.id]);
     expect(got.map((t) => t?.type ?? null)).toEqual(['b', null, 'a']);
@@ -165,7 +172,7 @@ describe('listTasks', () => {
 
 describe('logs', () => {
   it('listLogs pages through a task’s logs in order', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const { task } = await store.enqueue({ type: 'a', payload: {} });
     const { task: other } = await store.enqueue({ type: 'b', payload: {} });
     for (let i = 0; i < 7; i++) {
@@ -189,7 +196,7 @@ describe('logs', () => {
   });
 
   it('logsForTasks returns the first perTask logs of each task, in the order asked', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const [a, b, c] = (await store.enqueueMany([1, 2, 3].map(() => ({ type: 't', payload: {} })))).map((r) => r.task.id);
     for (let i = 0; i < 4; i++) {
       await store.appendLog({ taskId: a!, level: 'INFO', message: `a${i}` });
@@ -203,7 +210,7 @@ describe('logs', () => {
 
 describe('stats', () => {
   it('counts by status and by type, and reports the oldest queued age and recent outcomes', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     await store.enqueueMany([
       { type: 'a', payload: {} },
       { type: 'a', payload: {} },
@@ -247,7 +254,7 @@ describe('stats', () => {
   });
 
   it('restricts to one queue when asked', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     await store.enqueue({ type: 'a', payload: {}, queue: 'q1' });
     clock.advance(5_000);
     await store.enqueue({ type: 'b', payload: {}, queue: 'q2' });

@@ -1,9 +1,16 @@
+/**
+ * Conformance suite: this suite is the definition of a driver; it runs on every driver
+ * through test/helpers/drivers.ts (TASKWIRE_TEST_DRIVER picks it).
+ *
+ * Dependencies: BLOCKED until every dependency SUCCEEDED, the cascade of a failure or a
+ * cancel, and the edges both ways.
+ */
 import { describe, expect, it } from 'vitest';
-import type { SqliteTaskStore } from '../../src/store/index.js';
-import { expectError, makeStore } from '../helpers/store.js';
+import type { TaskStore } from '../../../src/store/index.js';
+import { expectError, makeStore } from '../../helpers/drivers.js';
 
 /** Claims the given task (each test gives its tasks unique types) and completes or fails it. */
-async function run(store: SqliteTaskStore, id: number, outcome: 'ok' | 'fail' = 'ok') {
+async function run(store: TaskStore, id: number, outcome: 'ok' | 'fail' = 'ok') {
   const task = await store.getTask(id);
   const claimed = await store.claim({ workerId: 'w', types: [task!.type], limit: 50, strategy: 'FIFO' });
   const mine = claimed.find((c) => c.task.id === id);
@@ -13,11 +20,11 @@ async function run(store: SqliteTaskStore, id: number, outcome: 'ok' | 'fail' = 
   return store.fail({ taskId: id, leaseToken: mine!.leaseToken, error: 'broken', retryable: false });
 }
 
-const status = async (store: SqliteTaskStore, id: number) => (await store.getTask(id))!.status;
+const status = async (store: TaskStore, id: number) => (await store.getTask(id))!.status;
 
 describe('dependencies', () => {
   it('a task stays BLOCKED until its dependency succeeds, then is QUEUED with an UNBLOCKED event', async () => {
-    const { store, events } = makeStore();
+    const { store, events } = await makeStore();
     const { task: parent } = await store.enqueue({ type: 'parent', payload: {} });
     const { task: child } = await store.enqueue({ type: 'child', payload: {}, dependsOn: [parent.id] });
     expect(child.status).toBe('BLOCKED');
@@ -32,7 +39,7 @@ describe('dependencies', () => {
   });
 
   it('a task whose dependencies all succeeded already is QUEUED at enqueue', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const { task: parent } = await store.enqueue({ type: 'parent', payload: {} });
     await run(store, parent.id);
     const { task } = await store.enqueue({ type: 'child', payload: {}, dependsOn: [parent.id] });
@@ -40,7 +47,7 @@ describe('dependencies', () => {
   });
 
   it('fan-in: waits for every dependency', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {} })).task.id;
     const c = (await store.enqueue({ type: 'c', payload: {} })).task.id;
@@ -54,7 +61,7 @@ describe('dependencies', () => {
   });
 
   it('fan-out: one success unblocks every dependent', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const root = (await store.enqueue({ type: 'root', payload: {} })).task.id;
     const kids = await store.enqueueMany([1, 2, 3].map((i) => ({ type: `kid${i}`, payload: {}, dependsOn: [root] })));
     await run(store, root);
@@ -62,7 +69,7 @@ describe('dependencies', () => {
   });
 
   it('chain: each link unblocks only the next', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {}, dependsOn: [a] })).task.id;
     const c = (await store.enqueue({ type: 'c', payload: {}, dependsOn: [b] })).task.id;
@@ -73,7 +80,7 @@ describe('dependencies', () => {
   });
 
   it('a failure cancels dependents transitively, with the reason and a log row', async () => {
-    const { store, events } = makeStore();
+    const { store, events } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {}, dependsOn: [a] })).task.id;
     const c = (await store.enqueue({ type: 'c', payload: {}, dependsOn: [b] })).task.id;
@@ -101,7 +108,7 @@ describe('dependencies', () => {
   });
 
   it('cancelling a task cancels its dependents transitively', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {}, dependsOn: [a] })).task.id;
     const c = (await store.enqueue({ type: 'c', payload: {}, dependsOn: [b] })).task.id;
@@ -113,7 +120,7 @@ describe('dependencies', () => {
   });
 
   it('a running task cancelled and then failed cancels its dependents', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {}, dependsOn: [a] })).task.id;
     const [c] = await store.claim({ workerId: 'w', types: ['a'] });
@@ -124,7 +131,7 @@ describe('dependencies', () => {
   });
 
   it('a retryable failure does not cancel dependents; exhaustion does', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {}, maxAttempts: 2 })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {}, dependsOn: [a] })).task.id;
     let [c] = await store.claim({ workerId: 'w', types: ['a'] });
@@ -138,7 +145,7 @@ describe('dependencies', () => {
   });
 
   it('a task enqueued after its dependency failed starts CANCELLED', async () => {
-    const { store, taskKinds } = makeStore();
+    const { store, taskKinds } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     await run(store, a, 'fail');
     const { task } = await store.enqueue({ type: 'b', payload: {}, dependsOn: [a] });
@@ -149,7 +156,7 @@ describe('dependencies', () => {
   });
 
   it('an unknown dependency id is a VALIDATION error naming it', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const err = await expectError(store.enqueue({ type: 'b', payload: {}, dependsOn: [a, 9999] }), 'VALIDATION');
     expect(err.message).toContain('9999');
@@ -159,7 +166,7 @@ describe('dependencies', () => {
   });
 
   it('can depend on a task enqueued earlier in the same batch', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const [a, b] = await store.enqueueMany([
       { type: 'a', payload: {} },
       { type: 'b', payload: {}, dependsOn: [1] },
@@ -169,7 +176,7 @@ describe('dependencies', () => {
   });
 
   it('dependencyIds and dependentIds answer both ways', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {} })).task.id;
     const c = (await store.enqueue({ type: 'c', payload: {}, dependsOn: [b, a, a] })).task.id;
@@ -179,7 +186,7 @@ describe('dependencies', () => {
   });
 
   it('retry of a task cancelled by a failed dependency is refused until the dependency is retried', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const a = (await store.enqueue({ type: 'a', payload: {} })).task.id;
     const b = (await store.enqueue({ type: 'b', payload: {}, dependsOn: [a] })).task.id;
     await run(store, a, 'fail');

@@ -1,12 +1,18 @@
-import { join } from 'node:path';
+/**
+ * Conformance suite: this suite is the definition of a driver; it runs on every driver
+ * through test/helpers/drivers.ts (TASKWIRE_TEST_DRIVER picks it).
+ *
+ * The outbox and the bus: one event per change, in commit order, gapless; nothing for a
+ * write that failed; other stores' writes on the same database reach this store's bus.
+ */
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/events/bus.js';
-import { SqliteTaskStore, type StoredEvent } from '../../src/store/index.js';
-import { T0, expectError, makeStore, tempDir } from '../helpers/store.js';
+import { EventBus } from '../../../src/events/bus.js';
+import type { StoredEvent } from '../../../src/store/index.js';
+import { T0, expectError, makeDatabase, makeStore } from '../../helpers/drivers.js';
 
 describe('the outbox and the bus', () => {
   it('publishes one event per change, in order, matching the outbox rows', async () => {
-    const { store, clock, events } = makeStore();
+    const { store, clock, events } = await makeStore();
     const { task } = await store.enqueue({ type: 'job', payload: {}, queue: 'q1' });
     clock.advance(1);
     const [c] = await store.claim({ workerId: 'w', queue: 'q1' });
@@ -62,7 +68,7 @@ describe('the outbox and the bus', () => {
   });
 
   it('eventsAfter(cursor) returns exactly the later events, oldest first, up to limit', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ type: 'job', payload: { i } })));
     const all = await store.eventsAfter(0, 100);
     expect(all).toHaveLength(10);
@@ -83,18 +89,18 @@ describe('the outbox and the bus', () => {
   });
 
   it('a batch publishes its events only after the commit, all together', async () => {
-    const { store } = makeStore();
-    const seenDuring: number[] = [];
+    const { store } = await makeStore();
+    const seenDuring: Promise<number>[] = [];
     store.bus.subscribe(() => {
-      // When the bus fires, the row is committed and readable.
-      seenDuring.push(store.db.prepare('SELECT count(*) AS c FROM tasks').pluck().get() as number);
+      // When the bus fires, the rows are committed and readable (the read starts here).
+      seenDuring.push(store.countTasks());
     });
     await store.enqueueMany(Array.from({ length: 3 }, () => ({ type: 'job', payload: {} })));
-    expect(seenDuring).toEqual([3, 3, 3]);
+    expect(await Promise.all(seenDuring)).toEqual([3, 3, 3]);
   });
 
   it('a failed operation publishes nothing and leaves no outbox row', async () => {
-    const { store, events } = makeStore();
+    const { store, events } = await makeStore();
     const { task } = await store.enqueue({ type: 'job', payload: {} });
     const [c] = await store.claim({ workerId: 'w' });
     await store.complete({ taskId: task.id, leaseToken: c!.leaseToken });
@@ -115,7 +121,7 @@ describe('the outbox and the bus', () => {
   });
 
   it('WORKER_UPDATED marks a new worker or a change, not every poll with the same capabilities', async () => {
-    const { store, clock, events } = makeStore({ staleWorkerAfterMs: 60_000 });
+    const { store, clock, events } = await makeStore({ staleWorkerAfterMs: 60_000 });
     const workerEvents = () => events.filter((e) => e.kind === 'WORKER_UPDATED').length;
     const caps = { region: 'eu', formats: ['png'] };
     await store.claim({ workerId: 'w', capabilities: caps });
@@ -137,7 +143,7 @@ describe('the outbox and the bus', () => {
   });
 
   it('a throwing listener does not stop the others or the writer', async () => {
-    const { store, events } = makeStore();
+    const { store, events } = await makeStore();
     store.bus.subscribe(() => {
       throw new Error('listener bug');
     });
@@ -150,7 +156,7 @@ describe('the outbox and the bus', () => {
   });
 
   it('an unsubscribed listener hears nothing more', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const heard: string[] = [];
     const off = store.bus.subscribe((e) => heard.push(e.kind));
     await store.enqueue({ type: 'job', payload: {} });
@@ -184,7 +190,7 @@ describe('the outbox and the bus', () => {
   });
 
   it('trimEvents removes by age and by count, and ids keep increasing afterwards', async () => {
-    const { store, clock, events } = makeStore();
+    const { store, clock, events } = await makeStore();
     await store.enqueue({ type: 'old', payload: {} });
     clock.advance(120_000);
     await store.enqueueMany(Array.from({ length: 5 }, () => ({ type: 'new', payload: {} })));
@@ -208,50 +214,37 @@ describe('the outbox and the bus', () => {
   });
 
   it('a reopened store does not republish old events and continues the sequence', async () => {
-    const path = join(tempDir(), 'ev.db');
-    const first = new SqliteTaskStore({ path, tailIntervalMs: 0, now: () => T0 });
+    const database = await makeDatabase();
+    const { store: first } = await database.open();
     await first.enqueue({ type: 'a', payload: {} });
     await first.enqueue({ type: 'b', payload: {} });
     await first.close();
 
-    const second = new SqliteTaskStore({ path, tailIntervalMs: 0, now: () => T0 });
-    try {
-      const heard: StoredEvent[] = [];
-      second.bus.subscribe((e) => heard.push(e));
-      expect(second.bus.lastPublishedId).toBe(2);
-      second.pollOutbox();
-      expect(heard).toEqual([]);
-      await second.enqueue({ type: 'c', payload: {} });
-      expect(heard.map((e) => [e.id, e.kind, e.type])).toEqual([[3, 'ENQUEUED', 'c']]);
-    } finally {
-      await second.close();
-    }
+    const { store: second, events: heard } = await database.open();
+    expect(second.bus.lastPublishedId).toBe(2);
+    second.pollOutbox();
+    expect(heard).toEqual([]);
+    await second.enqueue({ type: 'c', payload: {} });
+    expect(heard.map((e) => [e.id, e.kind, e.type, e.at])).toEqual([[3, 'ENQUEUED', 'c', T0]]);
   });
 
   it("another connection's writes reach this store's bus, in order, once each", async () => {
-    const path = join(tempDir(), 'two.db');
-    const reader = new SqliteTaskStore({ path, tailIntervalMs: 0, now: () => T0 });
-    const writer = new SqliteTaskStore({ path, tailIntervalMs: 0, now: () => T0 });
-    try {
-      const heard: StoredEvent[] = [];
-      reader.bus.subscribe((e) => heard.push(e));
-      await writer.enqueue({ type: 'x', payload: {} });
-      await writer.enqueue({ type: 'y', payload: {} });
-      reader.pollOutbox();
-      reader.pollOutbox();
-      expect(heard.map((e) => [e.id, e.type])).toEqual([
-        [1, 'x'],
-        [2, 'y'],
-      ]);
-      // A write by the reader itself after foreign writes: the foreign rows come first, no gap, no repeat.
-      await writer.enqueue({ type: 'z', payload: {} });
-      await reader.enqueue({ type: 'own', payload: {} });
-      reader.pollOutbox();
-      expect(heard.map((e) => e.id)).toEqual([1, 2, 3, 4]);
-      expect(heard.map((e) => e.type)).toEqual(['x', 'y', 'z', 'own']);
-    } finally {
-      await writer.close();
-      await reader.close();
-    }
+    const database = await makeDatabase();
+    const { store: reader, events: heard } = await database.open();
+    const { store: writer } = await database.open();
+    await writer.enqueue({ type: 'x', payload: {} });
+    await writer.enqueue({ type: 'y', payload: {} });
+    reader.pollOutbox();
+    reader.pollOutbox();
+    expect(heard.map((e) => [e.id, e.type])).toEqual([
+      [1, 'x'],
+      [2, 'y'],
+    ]);
+    // A write by the reader itself after foreign writes: the foreign rows come first, no gap, no repeat.
+    await writer.enqueue({ type: 'z', payload: {} });
+    await reader.enqueue({ type: 'own', payload: {} });
+    reader.pollOutbox();
+    expect(heard.map((e) => e.id)).toEqual([1, 2, 3, 4]);
+    expect(heard.map((e) => e.type)).toEqual(['x', 'y', 'z', 'own']);
   });
 });

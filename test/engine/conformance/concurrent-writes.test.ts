@@ -1,47 +1,19 @@
 /**
- * Group commit: the hot writes (enqueue, claim, heartbeat, progress, complete, fail,
- * cancel, retry, logs) issued in the same turn of the event loop share one transaction,
- * each in its own savepoint. These tests hold the promises that come with it: one commit
- * for the group, every write succeeding or failing alone, outbox rows and events only for
- * the writes that committed, in order and without gaps, and nothing accepted lost at close.
+ * Conformance suite: this suite is the definition of a driver; it runs on every driver
+ * through test/helpers/drivers.ts (TASKWIRE_TEST_DRIVER picks it).
+ *
+ * Writes issued together on one store (without awaiting each other): every write
+ * succeeds or fails alone, outbox rows and events exist only for the writes that
+ * committed, in order and without gaps, two claims never take the same task, and close()
+ * loses nothing already accepted. (SQLite runs such writes as one group commit:
+ * test/store/sqlite/group-commit.test.ts.)
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
-import { expectError, makeStore, tempDir } from '../helpers/store.js';
+import { expectError, makeDatabase, makeStore } from '../../helpers/drivers.js';
 
-function statements() {
-  const seen: string[] = [];
-  return { seen, trace: (sql: string) => seen.push(sql.trim().split(/\s+/).slice(0, 2).join(' ')) };
-}
-
-describe('group commit', () => {
-  it('writes issued together share one BEGIN IMMEDIATE ... COMMIT, each in a savepoint', async () => {
-    const t = statements();
-    const { store } = makeStore({ trace: t.trace });
-    t.seen.length = 0;
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.enqueue({ type: `t${i}`, payload: { i } })));
-    expect(results.map((r) => r.task.type)).toEqual(['t0', 't1', 't2', 't3', 't4']);
-    expect(t.seen.filter((s) => s === 'BEGIN IMMEDIATE')).toHaveLength(1);
-    expect(t.seen.filter((s) => s === 'COMMIT')).toHaveLength(1);
-    expect(t.seen.filter((s) => s.startsWith('SAVEPOINT'))).toHaveLength(5);
-    // A lone write pays for no savepoint.
-    t.seen.length = 0;
-    await store.enqueue({ type: 'alone', payload: {} });
-    expect(t.seen.filter((s) => s.startsWith('SAVEPOINT'))).toHaveLength(0);
-    expect(t.seen.filter((s) => s === 'COMMIT')).toHaveLength(1);
-  });
-
-  it('writes issued one after another (awaiting each) each commit before the next starts', async () => {
-    const t = statements();
-    const { store } = makeStore({ trace: t.trace });
-    t.seen.length = 0;
-    for (let i = 0; i < 3; i++) await store.enqueue({ type: 'seq', payload: { i } });
-    expect(t.seen.filter((s) => s === 'COMMIT')).toHaveLength(3);
-  });
-
-  it('a write that fails in a group is rolled back alone, with its outbox rows; the others commit', async () => {
-    const { store, events } = makeStore();
+describe('writes issued together', () => {
+  it('a write that fails among writes issued with it is rolled back alone, with its outbox rows; the others commit', async () => {
+    const { store, events } = await makeStore();
     const [a] = await store.enqueueMany([
       { type: 'a', payload: {} },
       { type: 'b', payload: {} },
@@ -75,8 +47,8 @@ describe('group commit', () => {
     expect(stored.map((e) => e.id)).toEqual(fresh.map((e) => e.id));
   });
 
-  it('two claims in one group never take the same task', async () => {
-    const { store } = makeStore();
+  it('two claims issued together never take the same task', async () => {
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ type: 'x', payload: { i } })));
     const groups = await Promise.all(Array.from({ length: 4 }, (_, w) => store.claim({ workerId: `w${w}`, limit: 3 })));
     const ids = groups.flat().map((c) => c.task.id);
@@ -86,18 +58,14 @@ describe('group commit', () => {
   });
 
   it('close() commits the writes already accepted', async () => {
-    const path = join(tempDir(), 'close.db');
-    const store = new SqliteTaskStore({ path, tailIntervalMs: 0 });
+    const database = await makeDatabase();
+    const { store } = await database.open();
     const pending = [store.enqueue({ type: 'late', payload: { n: 1 } }), store.enqueue({ type: 'late', payload: { n: 2 } })];
     await store.close();
     const results = await Promise.all(pending);
     expect(results.every((r) => r.created)).toBe(true);
-    const again = new SqliteTaskStore({ path, tailIntervalMs: 0 });
-    try {
-      expect(await again.countTasks({ type: ['late'] })).toBe(2);
-    } finally {
-      await again.close();
-    }
+    const { store: again } = await database.open();
+    expect(await again.countTasks({ type: ['late'] })).toBe(2);
     await expectError(store.enqueue({ type: 'after', payload: {} }), 'STORAGE');
   });
 });

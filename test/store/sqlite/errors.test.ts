@@ -1,9 +1,15 @@
+/**
+ * SQLite-only: SQLite's error codes (SQLITE_BUSY, constraint failures) become coded
+ * TaskwireErrors that carry the raw error as their cause and none of its message.
+ */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SqliteTaskStore, TaskwireError, isTaskwireError } from '../../src/store/index.js';
-import { mapSqliteError } from '../../src/store/sqlite/errors.js';
-import { expectError, makeStore, tempDir } from '../helpers/store.js';
+import { TaskwireError, isTaskwireError } from '../../../src/store/index.js';
+import { mapSqliteError } from '../../../src/store/sqlite/errors.js';
+import { SqliteTaskStore } from '../../../src/store/sqlite/store.js';
+import { makeSqliteStore } from '../../helpers/sqlite.js';
+import { expectError, tempDir } from '../../helpers/store.js';
 
 /** A second connection that holds the write lock until released. */
 function holdWriteLock(path: string) {
@@ -21,7 +27,7 @@ function holdWriteLock(path: string) {
 describe('mapSqliteError', () => {
   it('turns SQLITE_BUSY from a locked file into a BUSY TaskwireError with no raw SQLite message', async () => {
     const path = join(tempDir(), 'busy.db');
-    const { store } = makeStore({ path, busyTimeoutMs: 50 });
+    const { store } = makeSqliteStore({ path, busyTimeoutMs: 50 });
     await store.enqueue({ type: 'before', payload: {} });
     const lock = holdWriteLock(path);
     try {

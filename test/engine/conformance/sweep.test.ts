@@ -1,9 +1,15 @@
+/**
+ * Conformance suite: this suite is the definition of a driver; it runs on every driver
+ * through test/helpers/drivers.ts (TASKWIRE_TEST_DRIVER picks it).
+ *
+ * sweep(): lapsed leases, timeouts and stale workers.
+ */
 import { describe, expect, it } from 'vitest';
-import { T0, enqueueAndClaim, expectError, makeStore } from '../helpers/store.js';
+import { T0, enqueueAndClaim, expectError, makeStore } from '../../helpers/drivers.js';
 
 describe('sweep: expired leases', () => {
   it('requeues a task whose lease expired, with a LEASE_EXPIRED event, and refuses the old token', async () => {
-    const { store, clock, taskKinds, events } = makeStore();
+    const { store, clock, taskKinds, events } = await makeStore();
     const c = await enqueueAndClaim(store, { maxAttempts: 3 }, 'w1', 10);
     // Not yet: the lease runs until exactly leaseUntil.
     clock.t = c.leaseUntil;
@@ -30,7 +36,7 @@ describe('sweep: expired leases', () => {
   });
 
   it('a heartbeat keeps the lease from expiring', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     const c = await enqueueAndClaim(store, {}, 'w1', 10);
     for (let i = 0; i < 5; i++) {
       clock.advance(8_000);
@@ -42,7 +48,7 @@ describe('sweep: expired leases', () => {
   });
 
   it('fails the task when the expired attempt was its last', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const c = await enqueueAndClaim(store, { maxAttempts: 1 }, 'w1', 10);
     clock.t = c.leaseUntil + 1;
     expect((await store.sweep()).expired).toBe(1);
@@ -51,7 +57,7 @@ describe('sweep: expired leases', () => {
   });
 
   it('leaves other leases alone', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     await store.enqueueMany([
       { type: 'short', payload: {} },
       { type: 'long', payload: {} },
@@ -67,7 +73,7 @@ describe('sweep: expired leases', () => {
 
 describe('sweep: timeouts', () => {
   it('fails an attempt past timeoutSeconds even while the worker heartbeats; a late complete is LEASE_LOST', async () => {
-    const { store, clock, taskKinds, events } = makeStore({ random: () => 0.5, backoffBaseMs: 1_000 });
+    const { store, clock, taskKinds, events } = await makeStore({ random: () => 0.5, backoffBaseMs: 1_000 });
     const c = await enqueueAndClaim(store, { timeoutSeconds: 60, maxAttempts: 3 }, 'w1', 20);
     const ref = { taskId: c.task.id, leaseToken: c.leaseToken };
     for (let t = 15_000; t < 60_000; t += 15_000) {
@@ -92,7 +98,7 @@ describe('sweep: timeouts', () => {
   });
 
   it('a timeout on the last attempt fails the task', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const c = await enqueueAndClaim(store, { timeoutSeconds: 5, maxAttempts: 1 }, 'w1', 600);
     clock.advance(5_000);
     expect((await store.sweep()).timedOut).toBe(1);
@@ -101,7 +107,7 @@ describe('sweep: timeouts', () => {
   });
 
   it('the timeout clock restarts with each attempt', async () => {
-    const { store, clock } = makeStore({ random: () => 0 });
+    const { store, clock } = await makeStore({ random: () => 0 });
     const c = await enqueueAndClaim(store, { timeoutSeconds: 10, maxAttempts: 3 }, 'w1', 600);
     clock.advance(10_000);
     await store.sweep();
@@ -115,7 +121,7 @@ describe('sweep: timeouts', () => {
   });
 
   it('a task without timeoutSeconds never times out', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     const c = await enqueueAndClaim(store, {}, 'w1', 86_400);
     clock.advance(86_000_000);
     expect((await store.sweep()).timedOut).toBe(0);
@@ -125,7 +131,7 @@ describe('sweep: timeouts', () => {
 
 describe('sweep: workers', () => {
   it('marks workers without a heartbeat for staleWorkerAfterMs as STALE', async () => {
-    const { store, clock, events } = makeStore({ staleWorkerAfterMs: 30_000 });
+    const { store, clock, events } = await makeStore({ staleWorkerAfterMs: 30_000 });
     await store.heartbeat({ workerId: 'quiet' });
     await store.heartbeat({ workerId: 'busy' });
     clock.advance(20_000);
@@ -144,7 +150,7 @@ describe('sweep: workers', () => {
   });
 
   it('a claim brings a STALE worker back', async () => {
-    const { store, clock } = makeStore({ staleWorkerAfterMs: 1_000 });
+    const { store, clock } = await makeStore({ staleWorkerAfterMs: 1_000 });
     await store.claim({ workerId: 'w' });
     clock.advance(1_001);
     await store.sweep();

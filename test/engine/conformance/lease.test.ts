@@ -1,11 +1,18 @@
+/**
+ * Conformance suite: this suite is the definition of a driver; it runs on every driver
+ * through test/helpers/drivers.ts (TASKWIRE_TEST_DRIVER picks it).
+ *
+ * A lease and what needs it: heartbeat, progress, complete, fail (retries and backoff),
+ * cancel, retry and logs.
+ */
 import { describe, expect, it } from 'vitest';
-import { T0, enqueueAndClaim, expectError, makeStore, rawTask } from '../helpers/store.js';
+import { T0, enqueueAndClaim, expectError, makeStore } from '../../helpers/drivers.js';
 
 const WRONG = '00000000-0000-4000-8000-000000000000';
 
 describe('heartbeat', () => {
   it('extends the leases it presents and refreshes the worker', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     const c = await enqueueAndClaim(store, {}, 'w1', 30);
     clock.advance(20_000);
     const hb = await store.heartbeat({ workerId: 'w1', leases: [{ taskId: c.task.id, leaseToken: c.leaseToken }], extendSeconds: 60 });
@@ -15,14 +22,14 @@ describe('heartbeat', () => {
   });
 
   it('never shortens a lease', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store, {}, 'w1', 600);
     const hb = await store.heartbeat({ workerId: 'w1', leases: [{ taskId: c.task.id, leaseToken: c.leaseToken }], extendSeconds: 5 });
     expect(hb.leases[0]!.leaseUntil).toBe(T0 + 600_000);
   });
 
   it('reports a wrong token as lost and leaves the lease alone', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     const c = await enqueueAndClaim(store);
     clock.advance(1_000);
     const hb = await store.heartbeat({ workerId: 'w1', leases: [{ taskId: c.task.id, leaseToken: WRONG }] });
@@ -31,7 +38,7 @@ describe('heartbeat', () => {
   });
 
   it('reports a finished task and an unknown task as lost', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     await store.complete({ taskId: c.task.id, leaseToken: c.leaseToken });
     const hb = await store.heartbeat({
@@ -45,7 +52,7 @@ describe('heartbeat', () => {
   });
 
   it('reports cancelRequested for a lease it still holds', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     await store.cancel(c.task.id, 'user asked');
     const hb = await store.heartbeat({ workerId: 'w1', leases: [{ taskId: c.task.id, leaseToken: c.leaseToken }] });
@@ -53,7 +60,7 @@ describe('heartbeat', () => {
   });
 
   it('brings a STALE worker back to ACTIVE and stores new capabilities', async () => {
-    const { store, clock } = makeStore({ staleWorkerAfterMs: 10_000 });
+    const { store, clock } = await makeStore({ staleWorkerAfterMs: 10_000 });
     await store.heartbeat({ workerId: 'w1', capabilities: { region: 'eu' } });
     clock.advance(10_001);
     expect((await store.sweep()).staleWorkers).toBe(1);
@@ -63,7 +70,7 @@ describe('heartbeat', () => {
   });
 
   it('validates its input', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await expectError(store.heartbeat({ workerId: '' }), 'VALIDATION');
     await expectError(store.heartbeat({ workerId: 'w', extendSeconds: 0 }), 'VALIDATION');
     await expectError(store.heartbeat({ workerId: 'w', leases: [{ taskId: -1, leaseToken: 'x' }] }), 'VALIDATION');
@@ -73,7 +80,7 @@ describe('heartbeat', () => {
 
 describe('reportProgress, complete and fail need the current token', () => {
   it('reportProgress stores progress and message and emits PROGRESS', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const c = await enqueueAndClaim(store);
     clock.advance(500);
     const t = await store.reportProgress({ taskId: c.task.id, leaseToken: c.leaseToken, progress: 0.25, message: 'a quarter' });
@@ -82,7 +89,7 @@ describe('reportProgress, complete and fail need the current token', () => {
   });
 
   it.each([-0.01, 1.01, Number.NaN, Number.POSITIVE_INFINITY])('progress %s is a VALIDATION error', async (progress) => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     const err = await expectError(store.reportProgress({ taskId: c.task.id, leaseToken: c.leaseToken, progress }), 'VALIDATION');
     expect(err.details?.field).toBe('progress');
@@ -90,7 +97,7 @@ describe('reportProgress, complete and fail need the current token', () => {
   });
 
   it('accepts progress 0 and 1 exactly', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     expect((await store.reportProgress({ taskId: c.task.id, leaseToken: c.leaseToken, progress: 0 })).progress).toBe(0);
     expect((await store.reportProgress({ taskId: c.task.id, leaseToken: c.leaseToken, progress: 1 })).progress).toBe(1);
@@ -98,10 +105,11 @@ describe('reportProgress, complete and fail need the current token', () => {
 
   for (const op of ['progress', 'complete', 'fail'] as const) {
     it(`${op} with a wrong token is LEASE_LOST and leaves the row unchanged`, async () => {
-      const { store, clock, events } = makeStore();
+      const { store, clock, events, probe } = await makeStore();
       const c = await enqueueAndClaim(store);
       clock.advance(1_000);
-      const before = rawTask(store, c.task.id);
+      const before = await probe.taskRecord(c.task.id);
+      expect(before).not.toBeNull();
       const eventCount = events.length;
       const ref = { taskId: c.task.id, leaseToken: WRONG };
       const call =
@@ -112,12 +120,12 @@ describe('reportProgress, complete and fail need the current token', () => {
             : store.fail({ ...ref, error: 'boom', retryable: false });
       const err = await expectError(call, 'LEASE_LOST');
       expect(err.details?.taskId).toBe(c.task.id);
-      expect(rawTask(store, c.task.id)).toEqual(before);
+      expect(await probe.taskRecord(c.task.id)).toEqual(before);
       expect(events.length).toBe(eventCount);
     });
 
     it(`${op} on an unknown task is NOT_FOUND`, async () => {
-      const { store } = makeStore();
+      const { store } = await makeStore();
       const ref = { taskId: 4242, leaseToken: WRONG };
       const call =
         op === 'progress'
@@ -130,7 +138,7 @@ describe('reportProgress, complete and fail need the current token', () => {
   }
 
   it('a token stops working once its task is claimed again by someone else', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = await makeStore();
     const old = await enqueueAndClaim(store, {}, 'w1', 10);
     clock.advance(10_001);
     await store.sweep();
@@ -146,7 +154,7 @@ describe('reportProgress, complete and fail need the current token', () => {
   });
 
   it('complete stores the result, finishes the task and drops the lease', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds, probe } = await makeStore();
     const c = await enqueueAndClaim(store);
     clock.advance(3_000);
     const t = await store.complete({ taskId: c.task.id, leaseToken: c.leaseToken, result: { url: 'https://x/y' } });
@@ -158,14 +166,14 @@ describe('reportProgress, complete and fail need the current token', () => {
       progress: 1,
       errorMessage: null,
     });
-    expect(rawTask(store, c.task.id).lease_token).toBeNull();
+    expect(await probe.leaseToken(c.task.id)).toBeNull();
     expect(taskKinds()).toEqual(['ENQUEUED', 'CLAIMED', 'SUCCEEDED']);
     // Completing twice is refused.
     await expectError(store.complete({ taskId: c.task.id, leaseToken: c.leaseToken }), 'LEASE_LOST');
   });
 
   it('complete without a result stores null', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     expect((await store.complete({ taskId: c.task.id, leaseToken: c.leaseToken })).result).toBeNull();
   });
@@ -174,7 +182,7 @@ describe('reportProgress, complete and fail need the current token', () => {
 describe('fail, retries and backoff', () => {
   it('a retryable failure goes back to QUEUED with run_after = now + full-jitter backoff', async () => {
     let r = 0.5;
-    const { store, clock, taskKinds } = makeStore({ random: () => r, backoffBaseMs: 1_000, backoffCapMs: 60_000 });
+    const { store, clock, taskKinds } = await makeStore({ random: () => r, backoffBaseMs: 1_000, backoffCapMs: 60_000 });
     const { task } = await store.enqueue({ type: 'job', payload: {}, maxAttempts: 10 });
     // Attempt n waits floor(random * min(cap, base * 2^(n-1))).
     const expectedCeilings = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000];
@@ -200,7 +208,7 @@ describe('fail, retries and backoff', () => {
   });
 
   it('backoff stays within [0, ceiling] for many seeded draws', async () => {
-    const { store, clock } = makeStore({ seed: 99, backoffBaseMs: 500, backoffCapMs: 3_000 });
+    const { store, clock } = await makeStore({ seed: 99, backoffBaseMs: 500, backoffCapMs: 3_000 });
     const { task } = await store.enqueue({ type: 'job', payload: {}, maxAttempts: 1000 });
     const delays: number[] = [];
     for (let attempt = 1; attempt <= 60; attempt++) {
@@ -220,7 +228,7 @@ describe('fail, retries and backoff', () => {
   });
 
   it('retryAfterSeconds overrides the backoff', async () => {
-    const { store, clock } = makeStore({ random: () => 0.999 });
+    const { store, clock } = await makeStore({ random: () => 0.999 });
     const c = await enqueueAndClaim(store);
     clock.advance(100);
     const t = await store.fail({ taskId: c.task.id, leaseToken: c.leaseToken, error: 'rate limited', retryAfterSeconds: 120 });
@@ -229,7 +237,7 @@ describe('fail, retries and backoff', () => {
   });
 
   it('retryable: false fails the task at once (dead letter)', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const c = await enqueueAndClaim(store);
     clock.advance(100);
     const t = await store.fail({ taskId: c.task.id, leaseToken: c.leaseToken, error: 'bad input', retryable: false });
@@ -239,7 +247,7 @@ describe('fail, retries and backoff', () => {
   });
 
   it('the last attempt fails the task even when retryable', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const { task } = await store.enqueue({ type: 'job', payload: {}, maxAttempts: 2 });
     let [c] = await store.claim({ workerId: 'w' });
     let t = await store.fail({ taskId: task.id, leaseToken: c!.leaseToken, error: 'first' });
@@ -255,7 +263,7 @@ describe('fail, retries and backoff', () => {
   });
 
   it('fail validates the error message and retryAfterSeconds', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     await expectError(store.fail({ taskId: c.task.id, leaseToken: c.leaseToken, error: '' }), 'VALIDATION');
     await expectError(store.fail({ taskId: c.task.id, leaseToken: c.leaseToken, error: 'x', retryAfterSeconds: -1 }), 'VALIDATION');
@@ -265,7 +273,7 @@ describe('fail, retries and backoff', () => {
 
 describe('completeMany', () => {
   it('completes a batch in one transaction', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await store.enqueueMany(Array.from({ length: 3 }, () => ({ type: 'job', payload: {} })));
     const claimed = await store.claim({ workerId: 'w', limit: 3 });
     const done = await store.completeMany(claimed.map((c, i) => ({ taskId: c.task.id, leaseToken: c.leaseToken, result: i })));
@@ -277,7 +285,7 @@ describe('completeMany', () => {
   });
 
   it('one bad token applies none of them', async () => {
-    const { store, events } = makeStore();
+    const { store, events } = await makeStore();
     await store.enqueueMany(Array.from({ length: 3 }, () => ({ type: 'job', payload: {} })));
     const claimed = await store.claim({ workerId: 'w', limit: 3 });
     const eventCount = events.length;
@@ -302,7 +310,7 @@ describe('completeMany', () => {
 
 describe('cancel', () => {
   it('cancels a QUEUED task at once', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const { task } = await store.enqueue({ type: 'job', payload: {} });
     clock.advance(50);
     const t = await store.cancel(task.id, 'not needed');
@@ -312,7 +320,7 @@ describe('cancel', () => {
   });
 
   it('cancels a BLOCKED task at once', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const { task: dep } = await store.enqueue({ type: 'job', payload: {} });
     const { task } = await store.enqueue({ type: 'job', payload: {}, dependsOn: [dep.id] });
     expect(task.status).toBe('BLOCKED');
@@ -321,7 +329,7 @@ describe('cancel', () => {
   });
 
   it('a RUNNING task gets cancelRequested and a CANCEL_REQUESTED event, then CANCELLED when its worker fails it', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const c = await enqueueAndClaim(store, { maxAttempts: 5 });
     const requested = await store.cancel(c.task.id, 'stop please');
     expect(requested).toMatchObject({ status: 'RUNNING', cancelRequested: true });
@@ -340,7 +348,7 @@ describe('cancel', () => {
   });
 
   it('a RUNNING task with cancelRequested becomes CANCELLED when its lease lapses', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const c = await enqueueAndClaim(store, { maxAttempts: 5 }, 'w1', 10);
     await store.cancel(c.task.id);
     clock.advance(10_001);
@@ -351,7 +359,7 @@ describe('cancel', () => {
   });
 
   it.each(['SUCCEEDED', 'FAILED', 'CANCELLED'] as const)('a %s task cannot be cancelled (INVALID_STATE)', async (status) => {
-    const { store } = makeStore();
+    const { store, probe } = await makeStore();
     const c = await enqueueAndClaim(store);
     if (status === 'SUCCEEDED') await store.complete({ taskId: c.task.id, leaseToken: c.leaseToken });
     if (status === 'FAILED') await store.fail({ taskId: c.task.id, leaseToken: c.leaseToken, error: 'x', retryable: false });
@@ -359,15 +367,16 @@ describe('cancel', () => {
       await store.cancel(c.task.id);
       await store.fail({ taskId: c.task.id, leaseToken: c.leaseToken, error: 'x' });
     }
-    const before = rawTask(store, c.task.id);
-    expect(before.status).toBe(status);
+    const before = await probe.taskRecord(c.task.id);
+    expect(before).not.toBeNull();
+    expect((await store.getTask(c.task.id))!.status).toBe(status);
     const err = await expectError(store.cancel(c.task.id), 'INVALID_STATE');
     expect(err.details?.status).toBe(status);
-    expect(rawTask(store, c.task.id)).toEqual(before);
+    expect(await probe.taskRecord(c.task.id)).toEqual(before);
   });
 
   it('an unknown task is NOT_FOUND', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await expectError(store.cancel(12345), 'NOT_FOUND');
     await expectError(store.cancel(0), 'VALIDATION');
   });
@@ -375,7 +384,7 @@ describe('cancel', () => {
 
 describe('retry', () => {
   it('puts a FAILED task back in the queue with attempts reset', async () => {
-    const { store, clock, taskKinds } = makeStore();
+    const { store, clock, taskKinds } = await makeStore();
     const c = await enqueueAndClaim(store, { maxAttempts: 1 });
     await store.reportProgress({ taskId: c.task.id, leaseToken: c.leaseToken, progress: 0.5 });
     await store.fail({ taskId: c.task.id, leaseToken: c.leaseToken, error: 'boom' });
@@ -399,14 +408,14 @@ describe('retry', () => {
   });
 
   it('puts a CANCELLED task back in the queue', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const { task } = await store.enqueue({ type: 'job', payload: {} });
     await store.cancel(task.id);
     expect((await store.retry(task.id)).status).toBe('QUEUED');
   });
 
   it.each(['QUEUED', 'RUNNING', 'SUCCEEDED', 'BLOCKED'] as const)('a %s task cannot be retried (INVALID_STATE)', async (status) => {
-    const { store } = makeStore();
+    const { store, probe } = await makeStore();
     const { task: first } = await store.enqueue({ type: 'job', payload: {} });
     let id = first.id;
     if (status === 'RUNNING' || status === 'SUCCEEDED') {
@@ -414,22 +423,23 @@ describe('retry', () => {
       if (status === 'SUCCEEDED') await store.complete({ taskId: id, leaseToken: c!.leaseToken });
     }
     if (status === 'BLOCKED') id = (await store.enqueue({ type: 'job', payload: {}, dependsOn: [first.id] })).task.id;
-    const before = rawTask(store, id);
-    expect(before.status).toBe(status);
+    const before = await probe.taskRecord(id);
+    expect(before).not.toBeNull();
+    expect((await store.getTask(id))!.status).toBe(status);
     const err = await expectError(store.retry(id), 'INVALID_STATE');
     expect(err.details?.status).toBe(status);
-    expect(rawTask(store, id)).toEqual(before);
+    expect(await probe.taskRecord(id)).toEqual(before);
   });
 
   it('an unknown task is NOT_FOUND', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     await expectError(store.retry(777), 'NOT_FOUND');
   });
 });
 
 describe('appendLog', () => {
   it('adds a log line with or without a lease token', async () => {
-    const { store, clock, events } = makeStore();
+    const { store, clock, events } = await makeStore();
     const c = await enqueueAndClaim(store);
     clock.advance(5);
     const a = await store.appendLog({ taskId: c.task.id, level: 'INFO', message: 'started', details: { step: 1 }, leaseToken: c.leaseToken });
@@ -445,21 +455,21 @@ describe('appendLog', () => {
   });
 
   it('a wrong lease token is LEASE_LOST and writes nothing', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     await expectError(store.appendLog({ taskId: c.task.id, level: 'INFO', message: 'x', leaseToken: WRONG }), 'LEASE_LOST');
     expect((await store.listLogs(c.task.id)).items).toEqual([]);
   });
 
   it('a token of a finished task is LEASE_LOST', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const c = await enqueueAndClaim(store);
     await store.complete({ taskId: c.task.id, leaseToken: c.leaseToken });
     await expectError(store.appendLog({ taskId: c.task.id, level: 'INFO', message: 'late', leaseToken: c.leaseToken }), 'LEASE_LOST');
   });
 
   it('rejects an unknown task, level or an empty message', async () => {
-    const { store } = makeStore();
+    const { store } = await makeStore();
     const { task } = await store.enqueue({ type: 'job', payload: {} });
     await expectError(store.appendLog({ taskId: 999, level: 'INFO', message: 'x' }), 'NOT_FOUND');
     await expectError(store.appendLog({ taskId: task.id, level: 'LOUD' as never, message: 'x' }), 'VALIDATION');

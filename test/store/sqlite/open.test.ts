@@ -1,9 +1,15 @@
+/**
+ * SQLite-only: opening a database file (the PRAGMAs the driver applies and reports in
+ * info.settings, migrations, the schema) and refusing files it must not use.
+ */
 import { readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { LATEST_SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
-import { expectError, tempDir } from '../helpers/store.js';
+import { LATEST_SCHEMA_VERSION } from '../../../src/store/sqlite/migrations/index.js';
+import { SqliteTaskStore } from '../../../src/store/sqlite/store.js';
+import { makeSqliteStore, rawTask } from '../../helpers/sqlite.js';
+import { expectError, tempDir } from '../../helpers/store.js';
 
 function open(path: string, extra: Partial<ConstructorParameters<typeof SqliteTaskStore>[0]> = {}) {
   return new SqliteTaskStore({ path, tailIntervalMs: 0, ...extra });
@@ -14,7 +20,7 @@ describe('opening a database file', () => {
     const path = join(tempDir(), 'q.db');
     const store = open(path);
     try {
-      expect(store.info.pragmas).toEqual({
+      expect(store.info.settings).toEqual({
         journal_mode: 'wal',
         synchronous: 'NORMAL',
         busy_timeout: 5000,
@@ -29,7 +35,7 @@ describe('opening a database file', () => {
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
-      expect(store.info.path).toBe(path);
+      expect(store.info).toMatchObject({ kind: 'sqlite', location: path, schemaVersion: LATEST_SCHEMA_VERSION, latestSchemaVersion: LATEST_SCHEMA_VERSION });
     } finally {
       await store.close();
     }
@@ -46,7 +52,7 @@ describe('opening a database file', () => {
   it("selects synchronous FULL with synchronous: 'full'", async () => {
     const store = open(join(tempDir(), 'full.db'), { synchronous: 'full' });
     try {
-      expect(store.info.pragmas.synchronous).toBe('FULL');
+      expect(store.info.settings.synchronous).toBe('FULL');
       expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     } finally {
       await store.close();
@@ -56,7 +62,7 @@ describe('opening a database file', () => {
   it('uses the busy timeout it is given', async () => {
     const store = open(join(tempDir(), 'bt.db'), { busyTimeoutMs: 250 });
     try {
-      expect(store.info.pragmas.busy_timeout).toBe(250);
+      expect(store.info.settings.busy_timeout).toBe(250);
     } finally {
       await store.close();
     }
@@ -117,13 +123,36 @@ describe('opening a database file', () => {
   it('uses no journal file on :memory: and still migrates', async () => {
     const store = new SqliteTaskStore({ path: ':memory:' });
     try {
-      expect(store.info.path).toBe(':memory:');
+      expect(store.info).toMatchObject({ kind: 'sqlite', location: ':memory:', latestSchemaVersion: LATEST_SCHEMA_VERSION });
       expect(store.info.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-      expect(store.info.pragmas.journal_mode).toBe('memory');
-      expect(store.info.pragmas.foreign_keys).toBe(1);
+      expect(store.info.settings.journal_mode).toBe('memory');
+      expect(store.info.settings.foreign_keys).toBe(1);
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('the schema', () => {
+  it('keeps region and format in indexed generated columns, derived from compatibility.region and payload.format', async () => {
+    const { store } = makeSqliteStore();
+    const { task } = await store.enqueue({
+      type: 'transcode',
+      payload: { format: 'mp4', src: 's3://x' },
+      compatibility: { region: 'eu-west', gpu: true },
+    });
+    const row = rawTask(store, task.id);
+    expect(row.region).toBe('eu-west');
+    expect(row.format).toBe('mp4');
+    // The generated columns are indexed.
+    const indexes = (store.db.prepare(`SELECT name FROM pragma_index_list('tasks')`).all() as { name: string }[]).map(
+      (r) => r.name,
+    );
+    const indexedColumns = indexes.flatMap((name) =>
+      (store.db.prepare(`SELECT name FROM pragma_index_info(?)`).all(name) as { name: string }[]).map((c) => `${name}:${c.name}`),
+    );
+    expect(indexedColumns.some((c) => c.endsWith(':region'))).toBe(true);
+    expect(indexedColumns.some((c) => c.endsWith(':format'))).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * task_counts (migration 004) replaces counting rows: triggers keep one count per
+ * SQLite-only. task_counts (migration 004) replaces counting rows: triggers keep one count per
  * (queue, type, status) in the same transaction as each change. These tests hold the
  * counts against a real count(*) after every kind of change, including an upgrade of a
  * file written at schema version 3, and check that listing by status still finds its
@@ -8,9 +8,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SqliteTaskStore, TASK_STATUSES, type TaskStatus } from '../../src/store/index.js';
-import { migrations } from '../../src/store/sqlite/migrations/index.js';
-import { makeStore, tempDir } from '../helpers/store.js';
+import { TASK_STATUSES, type TaskStatus } from '../../../src/store/index.js';
+import { migrations } from '../../../src/store/sqlite/migrations/index.js';
+import { SqliteTaskStore } from '../../../src/store/sqlite/store.js';
+import { makeSqliteStore } from '../../helpers/sqlite.js';
+import { tempDir } from '../../helpers/store.js';
 
 type CountRow = { queue: string; type: string; status: TaskStatus; count: number };
 
@@ -46,7 +48,7 @@ async function mixedWorkload(store: SqliteTaskStore, advance: (ms: number) => vo
 
 describe('task_counts', () => {
   it('equals count(*) of the rows after enqueue, claim, complete, fail, cancel, retry, sweep and cleanup', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = makeSqliteStore();
     await mixedWorkload(store, (ms) => clock.advance(ms));
     const truth = trueCounts(store);
     expect(new Set(truth.map((r) => r.status))).toEqual(new Set(TASK_STATUSES));
@@ -59,7 +61,7 @@ describe('task_counts', () => {
   });
 
   it('stats and countTasks agree with counting the rows, with and without a queue', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = makeSqliteStore();
     await mixedWorkload(store, (ms) => clock.advance(ms));
     // More finished work that cleanup has not reached yet.
     const claimed = await store.claim({ workerId: 'w', queue: 'a', limit: 5 });
@@ -135,7 +137,7 @@ describe('listing by status after migration 004', () => {
     ['QUEUED', 'a', 'ix_tasks_claim_fifo'],
     ['RUNNING', null, 'ix_tasks_running'],
   ] as const)('status %s (queue %s) is listed through %s and returns the right rows', async (status, queue, index) => {
-    const { store, clock } = makeStore();
+    const { store, clock } = makeSqliteStore();
     await mixedWorkload(store, (ms) => clock.advance(ms));
     await store.claim({ workerId: 'w', queue: 'a', limit: 3 });
     // A distinct statement text per case: the statement cache would otherwise hide the prepare.

@@ -1,12 +1,18 @@
 /**
+ * SQLite-only. The claim's candidate walks each use an index and never sort, whatever
+ * the strategy, type and priority filters (candidateSql of sqlite/queries/claim.ts).
+ *
  * The queue's hot path (claim, heartbeat, progress, complete, fail, cancel, sweep) must
  * never sort and never walk a whole table, however long the queue gets. Every SQL text
  * the store prepares while doing that work is recorded and run through EXPLAIN QUERY
  * PLAN. The database has no ANALYZE statistics, as a fresh production file does not.
  */
 import { describe, expect, it } from 'vitest';
-import type { EnqueueInput, SqliteTaskStore } from '../../src/store/index.js';
-import { makeStore } from '../helpers/store.js';
+import type { EnqueueInput } from '../../../src/store/index.js';
+import { candidateSql } from '../../../src/store/sqlite/queries/claim.js';
+import type { SqliteTaskStore } from '../../../src/store/sqlite/store.js';
+import { makeSqliteStore } from '../../helpers/sqlite.js';
+import { T0 } from '../../helpers/store.js';
 
 function recordPrepares(store: SqliteTaskStore) {
   const seen = new Set<string>();
@@ -45,7 +51,7 @@ async function busyQueue(store: SqliteTaskStore) {
 
 describe('query plans of the hot path', () => {
   it('never sorts and never scans a whole table', async () => {
-    const { store, clock } = makeStore();
+    const { store, clock } = makeSqliteStore();
     await busyQueue(store);
     const rec = recordPrepares(store);
     await store.setConcurrencyLimit({ queue: 'default', type: null, limit: 10_000 });
@@ -80,7 +86,7 @@ describe('query plans of the hot path', () => {
   });
 
   it('finding the dependents of a completed task starts from its dependency edges, not from every BLOCKED task', async () => {
-    const { store } = makeStore();
+    const { store } = makeSqliteStore();
     await busyQueue(store);
     const rec = recordPrepares(store);
     const [c] = await store.claim({ workerId: 'w', types: ['t0'] });
@@ -94,5 +100,61 @@ describe('query plans of the hot path', () => {
       // blocked task in the database on every completion.
       expect(plan[0], plan.join('\n')).toMatch(/^SEARCH d USING (COVERING )?INDEX ix_task_dependencies_depends_on \(depends_on_id=\?/);
     }
+  });
+});
+
+describe('query plans of the claim walks', () => {
+  it('EXPLAIN QUERY PLAN: every candidate query walks an index and never sorts', async () => {
+    const { store } = makeSqliteStore();
+    // Some data and statistics, so the planner has a real choice to make.
+    const inputs: EnqueueInput[] = [];
+    for (let i = 0; i < 2000; i++) {
+      inputs.push({
+        type: `t${i % 5}`,
+        queue: i % 2 ? 'q' : 'default',
+        payload: i % 3 ? { format: 'png' } : {},
+        compatibility: i % 4 ? { region: 'eu' } : {},
+        priority: i % 7,
+      });
+    }
+    await store.enqueueMany(inputs);
+    const all = await store.claim({ workerId: 'w', limit: 300 });
+    await store.completeMany(all.map((c) => ({ taskId: c.task.id, leaseToken: c.leaseToken })));
+    store.db.exec('ANALYZE');
+
+    const params = {
+      queue: 'q',
+      type: 't1',
+      priority: 3,
+      now: T0,
+      region: 'eu',
+      formats: JSON.stringify(['png']),
+      excluded: JSON.stringify(['t2']),
+      limit: 10,
+    };
+    let checked = 0;
+    for (const order of ['PRIORITY', 'FIFO', 'LIFO'] as const) {
+      for (const byType of [false, true]) {
+        // false: any priority; true: one level (WEIGHTED_RANDOM); 'gt': the levels after one.
+        for (const atPriority of [false, true, 'gt'] as const) {
+          // Every filter, and none (a worker without formats, no type at its limit).
+          for (const shape of [{ formats: true, excluded: true }, { formats: false, excluded: false }]) {
+            const label = `${order} byType=${byType} atPriority=${atPriority} filters=${shape.formats}`;
+            const sql = candidateSql(order, byType, atPriority, shape);
+            const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
+            const text = plan.join('\n');
+            expect(text, label).toMatch(/SEARCH tasks USING (COVERING )?INDEX ix_tasks_claim_/);
+            expect(text, label).not.toMatch(/TEMP B-TREE/);
+            expect(text, label).not.toMatch(/SCAN tasks\b/);
+            // The query also runs and returns rows in the strategy's order.
+            const rows = store.db.prepare(sql).all(params) as { id: number; priority: number }[];
+            if (order === 'FIFO') expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
+            if (order === 'LIFO') expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => b - a));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(36);
   });
 });

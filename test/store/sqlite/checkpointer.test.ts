@@ -1,5 +1,5 @@
 /**
- * The server's WAL checkpoints run on a worker thread (src/store/sqlite/checkpointer.ts):
+ * SQLite-only. The server's WAL checkpoints run on a worker thread (src/store/sqlite/checkpointer.ts):
  * its own connection never checkpoints inside a commit, yet the log is copied into the
  * database file and the WAL does not grow without bound.
  */
@@ -7,8 +7,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
-import { tempDir } from '../helpers/store.js';
+import { SqliteTaskStore } from '../../../src/store/sqlite/store.js';
+import { tempDir } from '../../helpers/store.js';
 
 describe('checkpoint thread', () => {
   it('turns the automatic checkpoint off, checkpoints from its thread, and keeps the WAL bounded', async () => {
@@ -16,7 +16,7 @@ describe('checkpoint thread', () => {
     // A long interval: the test drives the checkpoints with runNow().
     const store = new SqliteTaskStore({ path, tailIntervalMs: 0, checkpointThreadMs: 60_000 });
     try {
-      expect(store.info.pragmas.wal_autocheckpoint).toBe(0);
+      expect(store.info.settings.wal_autocheckpoint).toBe(0);
       expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       const payload = { blob: 'x'.repeat(2000) };
       for (let i = 0; i < 20; i++) await store.enqueueMany(Array.from({ length: 100 }, (_, j) => ({ type: 't', payload: { ...payload, i, j } })));
@@ -61,7 +61,7 @@ describe('checkpoint thread', () => {
     const store = new SqliteTaskStore({ path: join(tempDir(), 'auto.db'), tailIntervalMs: 0 });
     try {
       expect(store.checkpoints).toBeNull();
-      expect(store.info.pragmas.wal_autocheckpoint).toBe(1000);
+      expect(store.info.settings.wal_autocheckpoint).toBe(1000);
     } finally {
       await store.close();
     }
