@@ -1,4 +1,7 @@
 /**
+ * SQLite-only: worker processes on one file, and an audit trigger in SQL (the same race
+ * between two stores, on every driver: test/races/claim.test.ts).
+ *
  * Concurrency limits under real contention: four worker PROCESSES (fixtures/limited-worker.ts)
  * claim from one file under a limit. The limit is checked three ways:
  *  - at every claim, inside the claim's own transaction: a trigger the test adds to the
@@ -8,7 +11,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore, type EnqueueInput } from '../../src/store/index.js';
+import type { EnqueueInput } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import { Child, tempDir } from './harness.js';
 
 interface Report {

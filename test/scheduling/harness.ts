@@ -1,6 +1,6 @@
 /**
- * Shared by the scheduling tests: an injected clock, a store on a temp file, child
- * processes running the scripts in ./fixtures (node --import tsx), and bounded waits.
+ * Shared by the scheduling tests: an injected clock, temp directories, child processes
+ * running the scripts in ./fixtures (node --import tsx), and bounded waits.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
-import { SqliteTaskStore, type SqliteStoreOptions } from '../../src/store/index.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -33,13 +32,6 @@ export function tempDir(label = 'sched'): string {
 export class Clock {
   constructor(public t: number) {}
   readonly now = (): number => this.t;
-}
-
-/** A store on `path` with the injected clock; closed when the test finishes (if still open). */
-export function openStore(path: string, clock: Clock, extra: Partial<SqliteStoreOptions> = {}): SqliteTaskStore {
-  const store = new SqliteTaskStore({ path, now: clock.now, tailIntervalMs: 0, random: () => 0.5, ...extra });
-  onTestFinished(() => store.close());
-  return store;
 }
 
 /** Polls `cond` until it holds or `timeoutMs` passes, then throws naming `what`. */

@@ -1,6 +1,7 @@
 /**
- * Two server processes on one database file fire the same schedules: each fire time is
- * enqueued exactly once.
+ * SQLite-only (OS processes sharing one database file). Two server processes on one
+ * database file fire the same schedules: each fire time is enqueued exactly once. The
+ * same race between two stores on one database, on every driver: test/races/schedules.test.ts.
  *
  * 1. Deterministic: two OS processes (fixtures/scheduler-proc.ts) share a fake clock that
  *    the parent sets with TICK. Some ticks go to both at once (they race for the write
@@ -11,7 +12,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore, type FireResult } from '../../src/store/index.js';
+import type { FireResult } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import { Child, iso, makeTempDir, tempDir, until } from './harness.js';
 
 type Fire = FireResult['fired'][number];
