@@ -16,7 +16,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteTaskStore, type EnqueueInput } from '../src/store/index.js';
+import type { EnqueueInput } from '../src/store/index.js';
+import { SqliteTaskStore } from '../src/store/sqlite/store.js';
 
 type Db = Database.Database;
 

@@ -33,7 +33,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { SqliteTaskStore, type EnqueueInput } from '../src/store/index.js';
+import type { EnqueueInput } from '../src/store/index.js';
+import { SqliteTaskStore } from '../src/store/sqlite/store.js';
 import {
   CLAIM,
   ENQUEUE,

@@ -124,7 +124,7 @@ const STEPS: [string, (f: CallFrame, parentGroup: string | null) => boolean][] =
   ['JSON.stringify', (f) => !f.url && f.functionName === 'stringify'],
   ['JSON.parse', (f) => !f.url && f.functionName === 'parse'],
   ['socket writes (node:net / stream write)', (f) => f.url === 'node:net' && (f.functionName === 'Socket._writeGeneric' || f.functionName === '_writeGeneric' || f.functionName === 'writeGeneric' || f.functionName === 'Socket._writev')],
-  ['upkeep timers (src/upkeep.ts)', (f) => f.url.includes('/src/upkeep')],
+  ['background timers (src/server/background.ts)', (f) => f.url.includes('/src/server/background')],
   ['pino logging', (f) => (packageOf(f.url) ?? '').startsWith('pino')],
 ];
 

@@ -30,7 +30,8 @@ export async function serve(env: Record<string, string | undefined> = process.en
   const { url } = await app.start();
   const log = app.logger;
   if (open) log.warn('access control is OFF: no token exists, so every caller is admin (create one with `taskwire token create`)');
-  log.info({ database: app.store.info.path, schemaVersion: app.store.info.schemaVersion }, `serving ${app.store.info.path}`);
+  const { kind, location, schemaVersion } = app.store.info;
+  log.info({ backend: kind, database: location, schemaVersion }, `serving ${location}`);
   log.info({ url }, `GraphQL${config.graphiql ? ' and GraphiQL' : ''} at ${url} (WebSocket subscriptions on the same path); dashboard at ${url.replace(/graphql$/, '')}`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -2,10 +2,11 @@
  * Prometheus metrics (prom-client) at /metrics. Counters follow the outbox, so they count
  * what any process did to the database (a second server, the CLI), not just this one;
  * gauges that describe the database are read from it when Prometheus scrapes.
+ *
+ * Made in two steps: the counters first, since the store counts its BUSY errors into one
+ * from the moment it opens; then `observe(store, ...)` adds what is read from the store.
  */
-import { statSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventBus } from '../events/bus.js';
 import type { StoredEvent, TaskStore } from '../store/index.js';
 
 export interface ConnectionStats {
@@ -21,14 +22,6 @@ const COUNTED: Record<string, string> = {
   RETRY_SCHEDULED: 'retried',
 };
 
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 export class Metrics {
   readonly registry = new Registry();
   readonly claimLatency: Histogram<'queue'>;
@@ -36,9 +29,9 @@ export class Metrics {
   readonly upkeepRuns: Counter<'job' | 'outcome'>;
   readonly upkeepRemoved: Counter<'what'>;
   private readonly taskTransitions: Counter<'event' | 'queue' | 'type'>;
-  private readonly unsubscribe: () => void;
+  private unsubscribe: () => void = () => {};
 
-  constructor(store: TaskStore, bus: EventBus, connections: ConnectionStats) {
+  constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'taskwire_process_' });
 
@@ -72,6 +65,11 @@ export class Metrics {
       labelNames: ['what'],
       registers,
     });
+  }
+
+  /** The gauges read from the store and the connections, and the counters fed by its outbox. */
+  observe(store: TaskStore, connections: ConnectionStats): this {
+    const registers = [this.registry];
     new Gauge({
       name: 'taskwire_tasks',
       help: 'Tasks by status, queue and type',
@@ -119,18 +117,17 @@ export class Metrics {
       help: 'Size of the database file and of its write-ahead log',
       labelNames: ['file'],
       registers,
-      collect() {
-        const path = store.info.path;
-        if (path === ':memory:') return;
-        this.set({ file: 'db' }, fileSize(path));
-        this.set({ file: 'wal' }, fileSize(`${path}-wal`));
+      async collect() {
+        this.reset();
+        for (const [file, bytes] of Object.entries(await store.maintenance.sizes())) this.set({ file }, bytes);
       },
     });
 
-    this.unsubscribe = bus.subscribe((e: StoredEvent) => {
+    this.unsubscribe = store.bus.subscribe((e: StoredEvent) => {
       const name = COUNTED[e.kind];
       if (name) this.taskTransitions.inc({ event: name, queue: e.queue ?? '', type: e.type ?? '' });
     });
+    return this;
   }
 
   render(): Promise<string> {

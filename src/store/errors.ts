@@ -1,17 +1,22 @@
-/** Stable machine-readable codes; the API layer copies them into `extensions.code`. */
-export type ErrorCode =
-  | 'NOT_FOUND'
-  | 'VALIDATION'
-  | 'INVALID_STATE'
-  | 'LEASE_LOST'
-  | 'CONFLICT'
-  | 'BUSY'
-  | 'SCHEMA'
-  | 'FORBIDDEN'
-  | 'UNAUTHENTICATED'
-  | 'STORAGE'
-  | 'SLOW_CONSUMER'
-  | 'UNAVAILABLE';
+/**
+ * Stable machine-readable codes; the API layer copies them into `extensions.code`. A list
+ * at run time too, so that the server's error masking and the tests read the same codes.
+ */
+export const ERROR_CODES = [
+  'NOT_FOUND',
+  'VALIDATION',
+  'INVALID_STATE',
+  'LEASE_LOST',
+  'CONFLICT',
+  'BUSY',
+  'SCHEMA',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'STORAGE',
+  'SLOW_CONSUMER',
+  'UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class TaskwireError extends Error {
   readonly code: ErrorCode;

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { buildApp, type App, type AppOptions } from '../../src/app.js';
-import { SqliteTaskStore, type SqliteStoreOptions } from '../../src/store/index.js';
+// The SQLite class itself: tests pass SQLite-only options (trace) and reach its connection.
+import { SqliteTaskStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.js';
 
 export interface GqlError {
   message: string;

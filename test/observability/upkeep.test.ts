@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events/bus.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { SqliteTaskStore } from '../../src/store/index.js';
-import { UPKEEP_DEFAULTS, Upkeep } from '../../src/upkeep.js';
+import { Background, UPKEEP_DEFAULTS } from '../../src/server/background.js';
+// The SQLite class itself: the test hands it its own bus.
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 
 const DAY = 86_400_000;
 
@@ -16,8 +17,8 @@ function setup() {
   const store = new SqliteTaskStore({ path: join(mkdtempSync(join(tmpdir(), 'tw-upkeep-')), 'u.db'), now: () => clock, bus, tailIntervalMs: 0 });
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ write: (l) => void lines.push(JSON.parse(l)) });
-  const metrics = new Metrics(store, bus, { webSockets: () => 0, subscriptions: () => 0 });
-  const upkeep = new Upkeep(store, logger, metrics, { ...UPKEEP_DEFAULTS, retentionMs: 7 * DAY });
+  const metrics = new Metrics().observe(store, { webSockets: () => 0, subscriptions: () => 0 });
+  const upkeep = new Background(store, logger, metrics, { ...UPKEEP_DEFAULTS, sweepIntervalMs: 1000, retentionMs: 7 * DAY });
   return { store, upkeep, metrics, lines, advance: (ms: number) => (clock += ms), now: () => clock };
 }
 
@@ -71,8 +72,9 @@ describe('upkeep', () => {
 
   it('checkpoints the WAL once it grows past the threshold', async () => {
     const t = setup();
-    const small = new Upkeep(t.store, createLogger({ write: (l) => void t.lines.push(JSON.parse(l)) }), t.metrics, {
+    const small = new Background(t.store, createLogger({ write: (l) => void t.lines.push(JSON.parse(l)) }), t.metrics, {
       ...UPKEEP_DEFAULTS,
+      sweepIntervalMs: 1000,
       walCheckpointBytes: 1,
     });
     await t.store.enqueueMany(Array.from({ length: 50 }, () => ({ type: 'x', payload: { pad: 'y'.repeat(500) } })));

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { schema } from '../../src/graphql/schema.js';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { openStore } from '../../src/store/index.js';
 import {
   ACTS_AS,
   OPS,
@@ -201,7 +201,7 @@ describe('with tokens', () => {
       // Warm the server's verification cache.
       expectSuccess(await call(fx, 'http', { query: '{ workers { id } }', token }), 'workers');
       expectSuccess(await call(fx, 'ws', { query: '{ workers { id } }', token }), 'workers');
-      const other = new SqliteTaskStore({ path: fx.dbPath, tailIntervalMs: 0 });
+      const other = openStore({ database: fx.dbPath, role: 'command' });
       await other.revokeToken(info.id);
       await other.close();
       const revokedAt = Date.now();
@@ -652,7 +652,7 @@ describe('serve refuses an open server on the network', { timeout: 60_000 }, () 
 
   it('HOST=0.0.0.0 with a token: starts with access control on', async () => {
     const db = join(dir, 'closed.db');
-    const s = new SqliteTaskStore({ path: db, tailIntervalMs: 0 });
+    const s = openStore({ database: db, role: 'command' });
     await s.createToken({ name: 'ops', role: 'admin' });
     await s.close();
     const r = await serve({ HOST: '0.0.0.0', PORT: '0', TASKWIRE_DB: db });

@@ -1323,7 +1323,7 @@ export function defineHostileSuite(transport: Transport): void {
         }
       }
       expect(await healthStatus(fx), 'GET /health after the case').toBe(200);
-      expect(await fx.store.integrityCheck()).toEqual(['ok']);
+      expect(await fx.store.maintenance.integrityCheck()).toEqual(['ok']);
     });
   }
 

@@ -15,23 +15,14 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { expect } from 'vitest';
 import { buildApp, type App, type AppOptions } from '../../src/app.js';
-import { SqliteTaskStore, type Role, type Task } from '../../src/store/index.js';
+import { ERROR_CODES, openStore, type ErrorCode, type Role, type Task, type TaskStore } from '../../src/store/index.js';
 
 export type Transport = 'http' | 'ws' | 'sse';
 export const TRANSPORTS: Transport[] = ['http', 'ws', 'sse'];
 
-/** The codes the contract promises in `extensions.code`. */
-export const CONTRACT_CODES = [
-  'VALIDATION',
-  'NOT_FOUND',
-  'INVALID_STATE',
-  'LEASE_LOST',
-  'CONFLICT',
-  'FORBIDDEN',
-  'UNAUTHENTICATED',
-  'BUSY',
-] as const;
-export type Code = (typeof CONTRACT_CODES)[number];
+/** The codes the contract promises in `extensions.code`: the store's own list. */
+export const CONTRACT_CODES: readonly ErrorCode[] = ERROR_CODES;
+export type Code = ErrorCode;
 
 /** Who calls: one token per principal, plus no token and a made-up token. */
 export type Principal = 'admin' | 'producer' | 'producer2' | 'worker' | 'worker2' | 'viewer';
@@ -72,7 +63,7 @@ export interface Outcome {
 
 export interface Fixture {
   app: App;
-  store: SqliteTaskStore;
+  store: TaskStore;
   dbPath: string;
   base: string;
   wsUrl: string;
@@ -103,7 +94,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
   const { tokens: withTokens = true, storeOptions, dbPath: givenPath, ...appOptions } = options;
   const dir = givenPath ? null : mkdtempSync(join(tmpdir(), 'taskwire-sec-'));
   const dbPath = givenPath ?? join(dir!, 'sec.db');
-  const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0, ...storeOptions });
+  const store = openStore({ database: dbPath, role: 'command', ...storeOptions });
   const app = buildApp({
     store,
     port: 0,

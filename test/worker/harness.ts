@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { buildApp, type App } from '../../src/app.js';
-import { SqliteTaskStore } from '../../src/store/index.js';
+// The SQLite class itself, for an engine option openStore() does not take (backoffBaseMs).
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import type { Worker } from '../../src/worker/index.js';
 
 export interface GqlResult<T = any> {

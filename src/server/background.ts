@@ -1,0 +1,155 @@
+/**
+ * The server's background work on one timer. Every sweep interval: expired leases,
+ * timeouts and stale workers (sweep), then due schedules. Every upkeep interval: a
+ * checkpoint of the store's log when it has grown large. Every retention period: removal
+ * of finished tasks and old outbox rows, and a refresh of the query planner's statistics.
+ * The upkeep jobs are the store's maintenance capabilities: a back end without one skips
+ * it. Each upkeep run is logged and counted in the metrics.
+ */
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { DEFAULTS, TaskwireError, type TaskStore } from '../store/index.js';
+
+export interface UpkeepOptions {
+  /** Finished tasks (and outbox rows) older than this are removed. */
+  retentionMs: number;
+  /** The outbox keeps at most this many rows. */
+  maxEvents: number;
+  /** Checkpoint when the write-ahead log is larger than this. */
+  walCheckpointBytes: number;
+  /** How often the log size is checked. */
+  intervalMs: number;
+  /** How often retention, trimming and optimize run. */
+  retentionEveryMs: number;
+}
+
+export const UPKEEP_DEFAULTS: UpkeepOptions = {
+  retentionMs: DEFAULTS.retentionMs,
+  maxEvents: 1_000_000,
+  walCheckpointBytes: 64 * 1024 * 1024,
+  intervalMs: 60_000,
+  retentionEveryMs: 3_600_000,
+};
+
+export interface BackgroundOptions extends UpkeepOptions {
+  /** How often the sweep and the scheduler run. */
+  sweepIntervalMs: number;
+}
+
+export class Background {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  /** When each kind of job last ran (ms); -Infinity: due on the first tick. */
+  private readonly last = { sweep: Number.NEGATIVE_INFINITY, upkeep: Number.NEGATIVE_INFINITY, retention: Number.NEGATIVE_INFINITY };
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly log: Logger,
+    private readonly metrics: Metrics | null,
+    private readonly options: BackgroundOptions,
+  ) {}
+
+  /** The timer beats at the shorter of the two intervals; the first upkeep is one interval after start. */
+  start(): void {
+    const period = Math.min(this.options.sweepIntervalMs, this.options.intervalMs);
+    this.last.upkeep = Date.now();
+    this.timer = setInterval(() => void this.tick(), period);
+    this.timer.unref();
+  }
+
+  /** Stops the timer; resolves when a tick in progress has finished. */
+  stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    return this.running ?? Promise.resolve();
+  }
+
+  /** One beat: runs what is due at `now`. Never throws: failures are logged. */
+  tick(now = Date.now()): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.beat(now).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async beat(now: number): Promise<void> {
+    if (this.due('sweep', now, this.options.sweepIntervalMs)) await this.sweep();
+    if (this.due('retention', now, this.options.retentionEveryMs)) await this.retention();
+    if (this.due('upkeep', now, this.options.intervalMs)) await this.checkpoint();
+  }
+
+  /**
+   * Whether `every` ms have passed since the job last ran (and if so, marks it run). Half a
+   * timer period of slack: a beat that fires a little early must not skip a whole period.
+   */
+  private due(job: keyof Background['last'], now: number, every: number): boolean {
+    const slack = Math.min(this.options.sweepIntervalMs, this.options.intervalMs) / 2;
+    if (now - this.last[job] < every - slack) return false;
+    this.last[job] = now;
+    return true;
+  }
+
+  /**
+   * Expired leases, timeouts, stale workers, due schedules. Each job waits only briefly for
+   * the write lock; if another process holds it, the beat skips the rest (BUSY) and the
+   * next one tries again.
+   */
+  private async sweep(): Promise<void> {
+    for (const [name, job] of [
+      ['sweep', () => this.store.sweep()],
+      ['scheduler', () => this.store.fireDueSchedules()],
+    ] as const) {
+      try {
+        await job();
+      } catch (e) {
+        if (e instanceof TaskwireError && e.code === 'BUSY') return this.log.warn({ job: name }, `database busy: ${name} skipped this tick`);
+        this.log.warn({ err: e, job: name }, `${name} failed`);
+      }
+    }
+  }
+
+  private async retention(): Promise<void> {
+    const { retentionMs, maxEvents } = this.options;
+    await this.job('cleanup', async () => {
+      const r = await this.store.cleanup(retentionMs);
+      this.metrics?.upkeepRemoved.inc({ what: 'tasks' }, r.tasks);
+      this.metrics?.upkeepRemoved.inc({ what: 'logs' }, r.logs);
+      this.metrics?.upkeepRemoved.inc({ what: 'events' }, r.events);
+      return r;
+    });
+    await this.job('trim-events', async () => {
+      const events = await this.store.trimEvents(retentionMs, maxEvents);
+      this.metrics?.upkeepRemoved.inc({ what: 'events' }, events);
+      return { events };
+    });
+    const maintenance = this.store.maintenance;
+    if (maintenance.optimize) {
+      await this.job('optimize', async () => {
+        await maintenance.optimize!();
+        return {};
+      });
+    }
+  }
+
+  /** The store answers null when its log is not over the threshold: nothing ran, nothing to log. */
+  private async checkpoint(): Promise<void> {
+    const maintenance = this.store.maintenance;
+    if (!maintenance.checkpoint) return;
+    await this.job('checkpoint', () => maintenance.checkpoint!({ ifLargerThan: this.options.walCheckpointBytes }));
+  }
+
+  /** Runs one upkeep job, then logs and counts it; a null result means it had nothing to do. */
+  private async job(name: string, fn: () => Promise<object | null>): Promise<void> {
+    const started = performance.now();
+    try {
+      const result = await fn();
+      if (result === null) return;
+      this.metrics?.upkeepRuns.inc({ job: name, outcome: 'ok' });
+      this.log.info({ job: name, ms: Math.round(performance.now() - started), ...result }, `upkeep: ${name}`);
+    } catch (e) {
+      this.metrics?.upkeepRuns.inc({ job: name, outcome: 'error' });
+      this.log.warn({ job: name, err: e }, `upkeep: ${name} failed`);
+    }
+  }
+}
