@@ -33,21 +33,23 @@ const flag = (name: string) =>
       return z.NEVER;
     });
 
+const Synchronous = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const s = (v || 'normal').toLowerCase();
+    if (s !== 'normal' && s !== 'full') {
+      ctx.addIssue({ code: 'custom', message: `TASKWIRE_SYNC must be "normal" or "full" (got "${v}")` });
+      return z.NEVER;
+    }
+    return s as 'normal' | 'full';
+  });
+
 const EnvSchema = z.object({
   PORT: int('PORT', 0, 65535, 4000),
   HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
   TASKWIRE_DB: z.string().optional().transform((v) => v || DEFAULTS.dbPath),
-  TASKWIRE_SYNC: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const s = (v || 'normal').toLowerCase();
-      if (s !== 'normal' && s !== 'full') {
-        ctx.addIssue({ code: 'custom', message: `TASKWIRE_SYNC must be "normal" or "full" (got "${v}")` });
-        return z.NEVER;
-      }
-      return s as 'normal' | 'full';
-    }),
+  TASKWIRE_SYNC: Synchronous,
   TASKWIRE_LEASE_SECONDS: int('TASKWIRE_LEASE_SECONDS', 1, LIMITS.leaseSeconds, DEFAULTS.leaseSeconds),
   TASKWIRE_SWEEP_INTERVAL_MS: int('TASKWIRE_SWEEP_INTERVAL_MS', 50, 600_000, 1000),
   TASKWIRE_STALE_WORKER_SECONDS: int('TASKWIRE_STALE_WORKER_SECONDS', 1, 86_400, DEFAULTS.staleWorkerAfterMs / 1000),
@@ -131,6 +133,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.TASKWIRE_LOG_LEVEL ?? 'info',
     retentionMs: e.TASKWIRE_RETENTION,
   };
+}
+
+/**
+ * TASKWIRE_SYNC alone: the commands open the database with the server's durability, and
+ * must not fail on server settings (PORT, ...) they do not use.
+ */
+export function loadSynchronous(env: Record<string, string | undefined> = process.env): ServerConfig['synchronous'] {
+  const parsed = Synchronous.safeParse(env.TASKWIRE_SYNC);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  return parsed.data;
 }
 
 /** The settings table for the README; kept next to the schema it describes. */

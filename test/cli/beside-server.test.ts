@@ -8,7 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
-import { SqliteTaskStore, type StoredEvent } from '../../src/store/index.js';
+import { openStore, type StoredEvent, type TaskStore } from '../../src/store/index.js';
 import { taskwire, tempFolder, waitFor, withDb } from './harness.js';
 
 // Each command is a child process; a loaded machine can make one take seconds.
@@ -20,8 +20,8 @@ afterEach(async () => {
 });
 
 /** A server in this process on `db`, with the default outbox tailing (as `taskwire serve` has). */
-async function startServer(db: string): Promise<{ app: App; store: SqliteTaskStore; port: number }> {
-  const store = new SqliteTaskStore({ path: db });
+async function startServer(db: string): Promise<{ app: App; store: TaskStore; port: number }> {
+  const store = openStore({ database: db, role: 'server' });
   const app = buildApp({ store, port: 0, host: '127.0.0.1', log: () => {} });
   cleanups.push(() => app.stop());
   const { port } = await app.start();

@@ -5,7 +5,9 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { LATEST_SCHEMA_VERSION, SqliteTaskStore, TASK_STATUSES } from '../../src/store/index.js';
+import { TASK_STATUSES } from '../../src/store/index.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/store/sqlite/migrations/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import { field, rows, taskwire, taskwireAll, tempFolder, withDb } from './harness.js';
 
 const DAY = 86_400_000;
@@ -396,7 +398,7 @@ describe('backup', () => {
     const r = await taskwire(['backup', dest], { db });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toMatch(
-      new RegExp(`^backed up ${db} to ${dest}: [\\d.]+ KB \\(\\d+ pages\\), integrity ok, 5 tasks, schema version ${LATEST_SCHEMA_VERSION}$`),
+      new RegExp(`^backed up ${db} to ${dest}: [\\d.]+ KB, integrity ok, 5 tasks, schema version ${LATEST_SCHEMA_VERSION}$`),
     );
     // One self-contained file: no -wal or -shm beside it, readable read-only as it is.
     expect(existsSync(`${dest}-wal`)).toBe(false);
@@ -483,7 +485,7 @@ describe('vacuum and checkpoint', () => {
     expect(m, r.stdout).not.toBeNull();
     expect(Number(m![1]) * (m![2] === 'MB' ? 1024 : 1)).toBeGreaterThan(Number(m![3]) * 4);
     expect(statSync(db).size).toBeLessThan(before / 4);
-    expect(await withDb(db, (s) => s.integrityCheck())).toEqual(['ok']);
+    expect(await withDb(db, (s) => s.maintenance.integrityCheck())).toEqual(['ok']);
   });
 
   it('checkpoint moves the WAL into the database file and truncates it, beside an open connection', async () => {

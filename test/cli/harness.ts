@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { SqliteTaskStore, type SqliteStoreOptions } from '../../src/store/index.js';
+// The SQLite class itself: the tests look into the file (its connection) beside the command.
+import { SqliteTaskStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli.ts');
