@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore, type EnqueueInput } from '../../src/store/index.js';
+import type { EnqueueInput } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import { Child, makeTempDir } from './harness.js';
 
 const TASKS = 10_000;
@@ -82,7 +83,7 @@ describe('4 processes claiming from one file', () => {
   it('the file agrees: every task SUCCEEDED once, by the process that reported it', async () => {
     const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0 });
     try {
-      expect(await store.integrityCheck()).toEqual(['ok']);
+      expect(await store.maintenance.integrityCheck()).toEqual(['ok']);
       const rows = store.db
         .prepare('SELECT id, status, attempts, locked_by, result, lease_token, finished_at FROM tasks ORDER BY id')
         .all() as { id: number; status: string; attempts: number; locked_by: string; result: string; lease_token: string | null; finished_at: number | null }[];

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import { Child, makeTempDir } from './harness.js';
 
 const ROUNDS = 3;
@@ -75,7 +75,7 @@ describe('crash: SIGKILL mid-stream', () => {
 
       const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0 });
       try {
-        expect(await store.integrityCheck()).toEqual(['ok']);
+        expect(await store.maintenance.integrityCheck()).toEqual(['ok']);
         const rows = store.db
           .prepare(
             `SELECT t.id, t.queue, t.status, t.attempts, t.idempotency_key, t.lease_token, t.lease_until, t.locked_by,

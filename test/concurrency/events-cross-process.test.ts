@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore, type StoredEvent } from '../../src/store/index.js';
+import type { StoredEvent } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import { Child, makeTempDir, waitUntil } from './harness.js';
 
 const N = 150; // rounds of enqueue + claim + complete in process B
