@@ -34,19 +34,19 @@ describe('taskQuery', () => {
 
   it('orders by priority or updatedAt with id as the tie-breaker, in the direction asked', () => {
     expect(taskQuery({ orderBy: { field: 'PRIORITY', direction: 'ASC' } }, {}, 5)).toMatchObject({ key: 'priority', desc: false });
-    expect(taskQuery({ orderBy: { field: 'UPDATED_AT' } }, {}, 5)).toMatchObject({ key: 'updated_at', desc: true });
+    expect(taskQuery({ orderBy: { field: 'UPDATED_AT', direction: 'DESC' } }, {}, 5)).toMatchObject({ key: 'updated_at', desc: true });
   });
 
   it('a keyed order needs a two-number cursor; an id order takes the last number of any cursor', () => {
-    expect(() => taskQuery({ orderBy: { field: 'PRIORITY' }, after: encodeCursor([3]) }, {}, 5)).toThrow(/not a cursor/);
-    expect(taskQuery({ orderBy: { field: 'PRIORITY' }, after: encodeCursor([3, 9]) }, {}, 5).after).toEqual([3, 9]);
+    expect(() => taskQuery({ orderBy: { field: 'PRIORITY', direction: 'DESC' }, after: encodeCursor([3]) }, {}, 5)).toThrow(/not a cursor/);
+    expect(taskQuery({ orderBy: { field: 'PRIORITY', direction: 'DESC' }, after: encodeCursor([3, 9]) }, {}, 5).after).toEqual([3, 9]);
     expect(taskQuery({ after: encodeCursor([3, 9]) }, {}, 5).after).toEqual([9]);
   });
 });
 
 describe('taskPage', () => {
   it('shows `first` rows, says whether more exist, and gives each row its sort-key cursor', () => {
-    const q = taskQuery({ orderBy: { field: 'PRIORITY' } }, {}, 2);
+    const q = taskQuery({ orderBy: { field: 'PRIORITY', direction: 'DESC' } }, {}, 2);
     const page = taskPage([task(1, 10), task(2, 20), task(3, 30)], q);
     expect(page.hasNextPage).toBe(true);
     expect(page.items.map((i) => i.node.id)).toEqual([1, 2]);
@@ -56,7 +56,7 @@ describe('taskPage', () => {
 
   it('an id order gives id cursors; updatedAt orders give [updatedAt, id]', () => {
     expect(decodeCursor(taskPage([task(7)], taskQuery({}, {}, 5)).items[0]!.cursor)).toEqual([7]);
-    expect(decodeCursor(taskPage([task(7, 1, 555)], taskQuery({ orderBy: { field: 'UPDATED_AT' } }, {}, 5)).items[0]!.cursor)).toEqual([555, 7]);
+    expect(decodeCursor(taskPage([task(7, 1, 555)], taskQuery({ orderBy: { field: 'UPDATED_AT', direction: 'DESC' } }, {}, 5)).items[0]!.cursor)).toEqual([555, 7]);
   });
 
   it('idPage pages any rows by id', () => {
