@@ -49,10 +49,15 @@ export class Background {
     private readonly options: BackgroundOptions,
   ) {}
 
-  /** The timer beats at the shorter of the two intervals; the first upkeep is one interval after start. */
+  /**
+   * The timer beats at the shorter of the two intervals. The first upkeep, and the first
+   * retention run, come one upkeep interval after start: start-up stays light.
+   */
   start(): void {
     const period = Math.min(this.options.sweepIntervalMs, this.options.intervalMs);
-    this.last.upkeep = Date.now();
+    const now = Date.now();
+    this.last.upkeep = now;
+    this.last.retention = now - this.options.retentionEveryMs + this.options.intervalMs;
     this.timer = setInterval(() => void this.tick(), period);
     this.timer.unref();
   }
@@ -112,14 +117,14 @@ export class Background {
   private async retention(): Promise<void> {
     const { retentionMs, maxEvents } = this.options;
     await this.job('cleanup', async () => {
-      const r = await this.store.cleanup(retentionMs);
+      const r = await this.store.cleanup(retentionMs, { background: true });
       this.metrics?.upkeepRemoved.inc({ what: 'tasks' }, r.tasks);
       this.metrics?.upkeepRemoved.inc({ what: 'logs' }, r.logs);
       this.metrics?.upkeepRemoved.inc({ what: 'events' }, r.events);
       return r;
     });
     await this.job('trim-events', async () => {
-      const events = await this.store.trimEvents(retentionMs, maxEvents);
+      const events = await this.store.trimEvents(retentionMs, maxEvents, { background: true });
       this.metrics?.upkeepRemoved.inc({ what: 'events' }, events);
       return { events };
     });
@@ -149,6 +154,12 @@ export class Background {
       this.log.info({ job: name, ms: Math.round(performance.now() - started), ...result }, `upkeep: ${name}`);
     } catch (e) {
       this.metrics?.upkeepRuns.inc({ job: name, outcome: 'error' });
+      if (e instanceof TaskwireError && e.code === 'BUSY' && (name === 'cleanup' || name === 'trim-events')) {
+        // Another process holds the database: try again on the next beat, not a period later.
+        this.last.retention = Number.NEGATIVE_INFINITY;
+        this.log.warn({ job: name }, `database busy: ${name} skipped this tick`);
+        return;
+      }
       this.log.warn({ job: name, err: e }, `upkeep: ${name} failed`);
     }
   }

@@ -456,8 +456,12 @@ export interface TaskStore {
   lastEventId(): Promise<number>;
 
   sweep(): Promise<SweepResult>;
-  cleanup(olderThanMs: number): Promise<CleanupResult>;
-  trimEvents(olderThanMs: number, keepAtMost: number): Promise<number>;
+  /**
+   * `background`: the server's upkeep, which waits for locks only briefly (BUSY instead of
+   * a stalled event loop when another process holds the database).
+   */
+  cleanup(olderThanMs: number, options?: { background?: boolean }): Promise<CleanupResult>;
+  trimEvents(olderThanMs: number, keepAtMost: number, options?: { background?: boolean }): Promise<number>;
 
   /** Creates a token; the returned secret is never stored and cannot be shown again. */
   createToken(input: { name: string; role: Role; workerId?: string | null }): Promise<{ token: string; info: TokenInfo }>;

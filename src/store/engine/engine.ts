@@ -353,27 +353,27 @@ export class Engine implements TaskStore {
     return this.driver.write(sweep(this.env), 'background');
   }
 
-  async cleanup(olderThanMs: number): Promise<CleanupResult> {
+  async cleanup(olderThanMs: number, options: { background?: boolean } = {}): Promise<CleanupResult> {
     if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw validation('olderThan must be a positive duration');
     const cutoff = this.env.now() - olderThanMs;
     // One instance at a time: two would only delete the same rows twice over.
     const removed = await this.driver.singleton('retention', async () => {
       const total: CleanupResult = { tasks: 0, logs: 0, events: 0 };
       for (;;) {
-        const batch = await this.driver.write(cleanupBatch(cutoff));
+        const batch = await this.driver.write(cleanupBatch(cutoff), options.background ? 'background' : 'grouped');
         if (!batch) break;
         total.tasks += batch.tasks;
         total.logs += batch.logs;
       }
       // Every event of a task that finished before the cutoff happened before it too.
-      total.events = await this.trimEvents(olderThanMs, Number.MAX_SAFE_INTEGER);
+      total.events = await this.trimEvents(olderThanMs, Number.MAX_SAFE_INTEGER, options);
       return total;
     });
     return removed ?? { tasks: 0, logs: 0, events: 0 };
   }
 
-  trimEvents(olderThanMs: number, keepAtMost: number): Promise<number> {
-    return this.driver.write(trimEvents(olderThanMs, keepAtMost, this.env));
+  trimEvents(olderThanMs: number, keepAtMost: number, options: { background?: boolean } = {}): Promise<number> {
+    return this.driver.write(trimEvents(olderThanMs, keepAtMost, this.env), options.background ? 'background' : 'grouped');
   }
 
   // ---------------------------------------------------------------- access tokens

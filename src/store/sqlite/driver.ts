@@ -82,7 +82,7 @@ export class SqliteDriver implements Driver {
     const opened = openDatabase(options);
     this.db = opened.db;
     this.info = { kind: 'sqlite', location: opened.path, schemaVersion: opened.schemaVersion, latestSchemaVersion: LATEST_SCHEMA_VERSION, settings: opened.pragmas };
-    this.maintenance = sqliteMaintenance(this.db, opened.path, (fn) => this.guard(fn));
+    this.maintenance = sqliteMaintenance(this.db, opened.path, (fn) => this.guard(fn), (fn) => this.guard(() => this.briefly(fn)));
     const sql = new Statements(this.db);
     this.ops = {
       ...taskOps(sql),
@@ -236,9 +236,14 @@ export class SqliteDriver implements Driver {
    * timeout on every tick.
    */
   private background<T>(unit: Unit<T>): T {
+    return this.briefly(() => this.commit(() => this.run(unit)));
+  }
+
+  /** Runs `fn` with a short busy timeout. */
+  private briefly<T>(fn: () => T): T {
     this.db.pragma(`busy_timeout = ${BACKGROUND_BUSY_MS}`);
     try {
-      return this.commit(() => this.run(unit));
+      return fn();
     } finally {
       this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     }

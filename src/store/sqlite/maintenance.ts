@@ -21,9 +21,16 @@ function fileSize(path: string): number {
 
 /**
  * `run` wraps each job the way the driver wraps reads: it refuses a closed store and
- * maps SQLite's errors to coded ones.
+ * maps SQLite's errors to coded ones; `briefly` does the same with a short busy timeout,
+ * for the jobs the server's upkeep runs (a lock held elsewhere gives BUSY at once
+ * instead of stalling the event loop).
  */
-export function sqliteMaintenance(db: SqliteDatabase, path: string, run: <T>(fn: () => T) => T): Maintenance {
+export function sqliteMaintenance(
+  db: SqliteDatabase,
+  path: string,
+  run: <T>(fn: () => T) => T,
+  briefly: <T>(fn: () => T) => T,
+): Maintenance {
   const inMemory = path === ':memory:';
   const walSize = () => (inMemory ? 0 : fileSize(`${path}-wal`));
   const databaseBytes = () => (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
@@ -35,7 +42,7 @@ export function sqliteMaintenance(db: SqliteDatabase, path: string, run: <T>(fn:
       return run(() => (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
     },
     async optimize() {
-      run(() => db.pragma('optimize'));
+      briefly(() => db.pragma('optimize'));
     },
     async checkpoint(options = {}): Promise<CheckpointResult | null> {
       if (inMemory) return null;
@@ -43,7 +50,9 @@ export function sqliteMaintenance(db: SqliteDatabase, path: string, run: <T>(fn:
       if (options.ifLargerThan !== undefined && logBytesBefore <= options.ifLargerThan) return null;
       // TRUNCATE: after copying the log back it is cut to zero bytes, so the file stops
       // taking disk space; busy = 1 when a reader or writer held it back.
-      const [row] = run(() => db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]);
+      // Upkeep's call (with a threshold) waits for locks only briefly, the CLI's as long as writes do.
+      const wait = options.ifLargerThan !== undefined ? briefly : run;
+      const [row] = wait(() => db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]);
       return { busy: (row?.busy ?? 0) !== 0, logBytesBefore, logBytesAfter: walSize() };
     },
     async vacuum() {
