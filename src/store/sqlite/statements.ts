@@ -41,6 +41,25 @@ export class Statements {
     return s;
   }
 
+  /**
+   * A fixed statement of a hot operation, prepared on first use and then held by the
+   * operation itself: no text to build or look up per call.
+   */
+  once(sql: string): () => Statement {
+    let s: Statement | null = null;
+    return () => (s ??= this.db.prepare(sql));
+  }
+
+  /** The same for a one-task UPDATE with RETURNING every column, mapped to a Task (raw mode). */
+  taskUpdate(sql: string): (params: Record<string, unknown>) => Task | null {
+    let s: Statement | null = null;
+    return (params) => {
+      s ??= this.db.prepare(`${sql} RETURNING ${TASK_COLUMNS}`).raw(true);
+      const row = s.get(params) as unknown[] | undefined;
+      return row ? toTaskFromValues(row) : null;
+    };
+  }
+
   /** Runs an UPDATE on one task with RETURNING every column, and maps the row (raw mode). */
   updateTask(sql: string, params: Record<string, unknown>): Task | null {
     let statement = this.taskUpdates.get(sql);

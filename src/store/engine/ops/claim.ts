@@ -94,27 +94,20 @@ function pick(strategy: ClaimStrategy, base: WalkBase, limit: number, random: ()
   return walk(strategy, base, limit, null);
 }
 
+function walkOf(order: Order, base: WalkBase, limit: number, priority: ClaimWalk['priority'], type: string | null): ClaimWalk {
+  return { order, queue: base.queue, type, priority, region: base.match.region, formats: base.match.formats, excluded: base.excluded, now: base.now, limit };
+}
+
 /**
  * One walk per listed type, merged here (cheaper than letting the database sort an IN
  * list), or one walk over every type.
  */
 function* walk(order: Order, base: WalkBase, limit: number, priority: ClaimWalk['priority']): Unit<Candidate[]> {
-  const one = (type: string | null): ClaimWalk => ({
-    order,
-    queue: base.queue,
-    type,
-    priority,
-    region: base.match.region,
-    formats: base.match.formats,
-    excluded: base.excluded,
-    now: base.now,
-    limit,
-  });
-  if (base.types === null) return yield* call('claimWalk', one(null));
+  if (base.types === null) return yield* call('claimWalk', walkOf(order, base, limit, priority, null));
   const lists: Candidate[][] = [];
   for (const type of base.types) {
     if (base.excluded.includes(type)) continue;
-    lists.push(yield* call('claimWalk', one(type)));
+    lists.push(yield* call('claimWalk', walkOf(order, base, limit, priority, type)));
   }
   return mergeSorted(lists, comparator(order), limit);
 }

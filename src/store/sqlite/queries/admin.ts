@@ -30,22 +30,29 @@ export type AdminOps = Pick<
 >;
 
 export function adminOps(sql: Statements): AdminOps {
+  // Each operation's statements, prepared on first use and held here (Statements.once).
+  const q = {
+    setConcurrencyLimit: sql.once(`INSERT INTO concurrency_limits (queue, type, max_running) VALUES (?, ?, ?)
+           ON CONFLICT (queue, type) DO UPDATE SET max_running = excluded.max_running`),
+    deleteConcurrencyLimit: sql.once('DELETE FROM concurrency_limits WHERE queue = ? AND type = ?'),
+    listConcurrencyLimits: sql.once('SELECT queue, type, max_running AS maxRunning FROM concurrency_limits ORDER BY queue, type'),
+    insertToken: sql.once('INSERT INTO api_tokens (id, name, role, worker_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    revokeToken: sql.once('UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING *'),
+    listTokens: sql.once('SELECT * FROM api_tokens ORDER BY created_at, id'),
+    tokenWithHash: sql.once('SELECT * FROM api_tokens WHERE id = ?'),
+    anyToken: sql.once('SELECT 1 FROM api_tokens LIMIT 1'),
+  };
   return {
     setConcurrencyLimit(queue, type, maxRunning) {
-      sql
-        .get(
-          `INSERT INTO concurrency_limits (queue, type, max_running) VALUES (?, ?, ?)
-           ON CONFLICT (queue, type) DO UPDATE SET max_running = excluded.max_running`,
-        )
-        .run(queue, type, maxRunning);
+      q.setConcurrencyLimit().run(queue, type, maxRunning);
     },
 
     deleteConcurrencyLimit(queue, type) {
-      sql.get('DELETE FROM concurrency_limits WHERE queue = ? AND type = ?').run(queue, type);
+      q.deleteConcurrencyLimit().run(queue, type);
     },
 
     listConcurrencyLimits() {
-      return sql.get('SELECT queue, type, max_running AS maxRunning FROM concurrency_limits ORDER BY queue, type').all() as {
+      return q.listConcurrencyLimits().all() as {
         queue: string;
         type: string;
         maxRunning: number;
@@ -53,27 +60,25 @@ export function adminOps(sql: Statements): AdminOps {
     },
 
     insertToken(t) {
-      sql
-        .get('INSERT INTO api_tokens (id, name, role, worker_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(t.id, t.name, t.role, t.workerId, t.hash, t.createdAt);
+      q.insertToken().run(t.id, t.name, t.role, t.workerId, t.hash, t.createdAt);
     },
 
     revokeToken(id, at) {
-      const row = sql.get('UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING *').get(at, id) as TokenRow | undefined;
+      const row = q.revokeToken().get(at, id) as TokenRow | undefined;
       return row ? toTokenInfo(row) : null;
     },
 
     listTokens() {
-      return (sql.get('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(toTokenInfo);
+      return (q.listTokens().all() as TokenRow[]).map(toTokenInfo);
     },
 
     tokenWithHash(id) {
-      const row = sql.get('SELECT * FROM api_tokens WHERE id = ?').get(id) as TokenRow | undefined;
+      const row = q.tokenWithHash().get(id) as TokenRow | undefined;
       return row ? { info: toTokenInfo(row), hash: row.token_hash } : null;
     },
 
     anyToken() {
-      return !!sql.get('SELECT 1 FROM api_tokens LIMIT 1').get();
+      return !!q.anyToken().get();
     },
   };
 }

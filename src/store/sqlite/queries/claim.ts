@@ -53,37 +53,43 @@ export function candidateSql(
     LIMIT @limit`;
 }
 
+const ORDERS: readonly Order[] = ['PRIORITY', 'FIFO', 'LIFO'];
+const MODES: readonly PriorityMode[] = ['any', 'eq', 'gt'];
+
 export type ClaimOps = Pick<Ops, 'lockQueue' | 'concurrencyLimits' | 'runningCount' | 'claimWalk'>;
 
 export function claimOps(sql: Statements): ClaimOps {
-  /** Walk statements by shape; a fixed, small set (orders x type x priority mode x filters). */
-  const walks = new Map<string, ReturnType<Statements['get']>>();
+  // Each operation's statements, prepared on first use and held here (Statements.once).
+  const q = {
+    concurrencyLimits: sql.once('SELECT type, max_running AS maxRunning FROM concurrency_limits WHERE queue = ?'),
+    runningCount: sql.once(`SELECT coalesce(sum(count), 0) FROM task_counts WHERE queue = ? AND status = 'RUNNING'`),
+    runningCount2: sql.once(`SELECT count FROM task_counts WHERE queue = ? AND type = ? AND status = 'RUNNING'`),
+  };
+  /** Walk statements by shape, a number: a fixed, small set (orders x type x priority mode x filters). */
+  const walks = new Map<number, ReturnType<Statements['get']>>();
   return {
     // One writer at a time already: claims never overlap.
     lockQueue() {},
 
     concurrencyLimits(queue) {
-      return sql.get('SELECT type, max_running AS maxRunning FROM concurrency_limits WHERE queue = ?').all(queue) as {
-        type: string;
-        maxRunning: number;
-      }[];
+      return q.concurrencyLimits().all(queue) as { type: string; maxRunning: number }[];
     },
 
     runningCount(queue, type) {
       // task_counts is kept by triggers in the same transactions as the rows (migration 004).
       if (type === null) {
-        return sql.get(`SELECT coalesce(sum(count), 0) FROM task_counts WHERE queue = ? AND status = 'RUNNING'`).pluck().get(queue) as number;
+        return q.runningCount().pluck().get(queue) as number;
       }
-      return (sql.get(`SELECT count FROM task_counts WHERE queue = ? AND type = ? AND status = 'RUNNING'`).pluck().get(queue, type) as
-        | number
-        | undefined) ?? 0;
+      return (q.runningCount2().pluck().get(queue, type) as number | undefined) ?? 0;
     },
 
     claimWalk(w: ClaimWalk): Candidate[] {
-      const shape = { formats: w.formats !== null, excluded: w.excluded.length > 0 };
-      const text = candidateSql(w.order, w.type !== null, w.priority?.mode ?? 'any', shape);
-      let stmt = walks.get(text);
-      if (!stmt) walks.set(text, (stmt = sql.db.prepare(text)));
+      const mode = w.priority?.mode ?? 'any';
+      const formats = w.formats !== null;
+      const excluded = w.excluded.length > 0;
+      const key = ORDERS.indexOf(w.order) * 24 + (w.type !== null ? 12 : 0) + MODES.indexOf(mode) * 4 + (formats ? 2 : 0) + (excluded ? 1 : 0);
+      let stmt = walks.get(key);
+      if (!stmt) walks.set(key, (stmt = sql.db.prepare(candidateSql(w.order, w.type !== null, mode, { formats, excluded }))));
       // Only the parameters its SQL uses are bound.
       const p: Record<string, unknown> = { queue: w.queue, now: w.now, region: w.region, limit: w.limit };
       if (w.type !== null) p.type = w.type;

@@ -27,11 +27,21 @@ export function eventsAfter(sql: Statements, after: number, limit: number): Stor
 
 /** `written` receives each appended row, for the feed to publish after commit. */
 export function outboxOps(sql: Statements, written: (event: StoredEvent) => void): OutboxOps {
+  // Each operation's statements, prepared on first use and held here (Statements.once).
+  const q = {
+    appendEvent: sql.once(`INSERT INTO task_events (kind, at, task_id, status, queue, type, worker_id, log_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    deleteEventsBefore: sql.once(`DELETE FROM task_events WHERE id IN (SELECT id FROM task_events WHERE at < ? ORDER BY id LIMIT ?)`),
+    deleteEventsBeyond: sql.once('DELETE FROM task_events WHERE id <= ? AND at < ?'),
+    finishedTaskIdsBefore: sql.once(`SELECT id FROM tasks INDEXED BY ix_tasks_finished
+           WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED_SQL} LIMIT ?`),
+    deleteTasks: sql.once('DELETE FROM task_logs WHERE task_id IN (SELECT value FROM json_each(?))'),
+    deleteTasks2: sql.once('DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))'),
+    deleteTasks3: sql.once('DELETE FROM task_dependencies WHERE depends_on_id IN (SELECT value FROM json_each(?))'),
+    deleteTasks4: sql.once('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))'),
+  };
   return {
     appendEvent(e) {
-      const info = sql
-        .get(`INSERT INTO task_events (kind, at, task_id, status, queue, type, worker_id, log_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(e.kind, e.at, e.taskId ?? null, e.status ?? null, e.queue ?? null, e.type ?? null, e.workerId ?? null, e.logId ?? null);
+      const info = q.appendEvent().run(e.kind, e.at, e.taskId ?? null, e.status ?? null, e.queue ?? null, e.type ?? null, e.workerId ?? null, e.logId ?? null);
       written({
         id: Number(info.lastInsertRowid),
         kind: e.kind,
@@ -49,29 +59,24 @@ export function outboxOps(sql: Statements, written: (event: StoredEvent) => void
     lastEventId: () => lastEventId(sql),
 
     deleteEventsBefore(cutoff, limit) {
-      return sql.get(`DELETE FROM task_events WHERE id IN (SELECT id FROM task_events WHERE at < ? ORDER BY id LIMIT ?)`).run(cutoff, limit).changes;
+      return q.deleteEventsBefore().run(cutoff, limit).changes;
     },
 
     deleteEventsBeyond(keep, before) {
-      return sql.get('DELETE FROM task_events WHERE id <= ? AND at < ?').run(lastEventId(sql) - keep, before).changes;
+      return q.deleteEventsBeyond().run(lastEventId(sql) - keep, before).changes;
     },
 
     finishedTaskIdsBefore(cutoff, limit) {
-      return sql
-        .get(
-          `SELECT id FROM tasks INDEXED BY ix_tasks_finished
-           WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED_SQL} LIMIT ?`,
-        )
-        .pluck()
+      return q.finishedTaskIdsBefore().pluck()
         .all(cutoff, limit) as number[];
     },
 
     deleteTasks(ids) {
       const list = jsonList(ids);
-      const logs = sql.get('DELETE FROM task_logs WHERE task_id IN (SELECT value FROM json_each(?))').run(list).changes;
-      sql.get('DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))').run(list);
-      sql.get('DELETE FROM task_dependencies WHERE depends_on_id IN (SELECT value FROM json_each(?))').run(list);
-      const tasks = sql.get('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+      const logs = q.deleteTasks().run(list).changes;
+      q.deleteTasks2().run(list);
+      q.deleteTasks3().run(list);
+      const tasks = q.deleteTasks4().run(list).changes;
       return { tasks, logs };
     },
   };

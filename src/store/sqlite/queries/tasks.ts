@@ -46,33 +46,74 @@ export type TaskOps = Pick<
 >;
 
 export function taskOps(sql: Statements): TaskOps {
-  const taskById = (id: number) => sql.get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(id) as TaskRow | undefined;
+  // Each operation's statements, prepared on first use and held here (Statements.once).
+  const q = {
+    byId: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`),
+    taskByKey: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`),
+    insertTaskUnlessKeyTaken: sql.once(`INSERT INTO tasks (queue, type, priority, payload, compatibility, status, max_attempts, run_after,
+             idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_by, created_at, updated_at)
+           VALUES (@queue, @type, @priority, @payload, @compatibility, @status, @maxAttempts, @runAfter,
+             @idempotencyKey, @correlationId, @timeoutSeconds, @errorMessage, @finishedAt, @createdBy, @now, @now)
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`),
+    insertDependencies: sql.once('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)'),
+    lockStatuses: sql.once(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
+    dependencyIdsOf: sql.once('SELECT depends_on_id FROM task_dependencies WHERE task_id = ?'),
+    leaseHolder: sql.once('SELECT status, lease_token AS leaseToken, locked_by AS lockedBy FROM tasks WHERE id = ?'),
+    markRunningIfQueued: sql.taskUpdate(`UPDATE tasks SET status = 'RUNNING', attempts = attempts + 1, lease_token = @leaseToken,
+           lease_until = @leaseUntil, locked_by = @workerId, started_at = @now, updated_at = @now,
+           progress = NULL, progress_message = NULL, cancel_requested = 0,
+           timeout_at = CASE WHEN timeout_seconds IS NULL THEN NULL ELSE @now + timeout_seconds * 1000 END
+         WHERE id = @id AND status = 'QUEUED'`),
+    extendLeaseIfHeld: sql.once(`UPDATE tasks SET lease_until = max(lease_until, @until)
+           WHERE id = @id AND status = 'RUNNING' AND lease_token = @token AND locked_by = @worker
+           RETURNING lease_until, cancel_requested`),
+    cancelRequestedOf: sql.once('SELECT cancel_requested FROM tasks WHERE id = ?'),
+    setProgressIfLeased: sql.taskUpdate(`UPDATE tasks SET progress = @progress, progress_message = @message, updated_at = @now WHERE ${LEASED}`),
+    finishIfLeased: sql.taskUpdate(`UPDATE tasks SET status = 'SUCCEEDED', result = @result, finished_at = @now, updated_at = @now,
+           lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
+         WHERE ${LEASED}`),
+    endAttemptIfCurrent: sql.taskUpdate(`UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`),
+    endAttemptIfCurrent2: sql.taskUpdate(`UPDATE tasks SET status = @status, finished_at = @now, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`),
+    lockBlockedDependents: sql.once(`SELECT t.id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
+           WHERE d.depends_on_id = ? AND t.status = 'BLOCKED'`),
+    readyOf: sql.once(`SELECT t.value FROM json_each(?) t
+           WHERE NOT EXISTS (
+             SELECT 1 FROM task_dependencies d2 CROSS JOIN tasks p ON p.id = d2.depends_on_id
+             WHERE d2.task_id = t.value AND p.status <> 'SUCCEEDED')`),
+    queueIfBlocked: sql.taskUpdate(`UPDATE tasks SET status = 'QUEUED', updated_at = @now WHERE id = @id AND status = 'BLOCKED'`),
+    cancelIfBlocked: sql.taskUpdate(`UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
+         WHERE id = @id AND status = 'BLOCKED'`),
+    cancelIfWaiting: sql.taskUpdate(`UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
+         WHERE id = @id AND ${CANCELLABLE_SQL}`),
+    requestCancelIfRunning: sql.taskUpdate(`UPDATE tasks SET cancel_requested = 1, updated_at = @now, error_message = @why WHERE id = @id AND status = 'RUNNING'`),
+    resetIfRetryable: sql.taskUpdate(`UPDATE tasks SET status = @status, attempts = 0, run_after = @now, updated_at = @now, finished_at = NULL,
+           cancel_requested = 0, lease_token = NULL, lease_until = NULL, timeout_at = NULL, locked_by = NULL,
+           progress = NULL, progress_message = NULL, result = NULL, error_message = NULL
+         WHERE id = @id AND ${RETRYABLE_SQL}`),
+    insertLog: sql.once(`INSERT INTO task_logs (task_id, at, level, message, details) VALUES (?, ?, ?, ?, ?) RETURNING ${LOG_COLUMNS}`),
+    lockLateAttempts: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running
+           WHERE status = 'RUNNING' AND timeout_at IS NOT NULL AND timeout_at <= ?`),
+    lockLapsedLeases: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running WHERE status = 'RUNNING' AND lease_until < ?`),
+  };
+  const taskById = (id: number) => q.byId().get(id) as TaskRow | undefined;
   return {
     taskByKey(key) {
-      const row = sql.get(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`).get(key) as TaskRow | undefined;
+      const row = q.taskByKey().get(key) as TaskRow | undefined;
       return row ? toTask(row) : null;
     },
 
     insertTaskUnlessKeyTaken(t) {
-      const { lastInsertRowid, changes } = sql
-        .get(
-          `INSERT INTO tasks (queue, type, priority, payload, compatibility, status, max_attempts, run_after,
-             idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_by, created_at, updated_at)
-           VALUES (@queue, @type, @priority, @payload, @compatibility, @status, @maxAttempts, @runAfter,
-             @idempotencyKey, @correlationId, @timeoutSeconds, @errorMessage, @finishedAt, @createdBy, @now, @now)
-           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-        )
-        .run(t);
+      const { lastInsertRowid, changes } = q.insertTaskUnlessKeyTaken().run(t);
       return changes === 0 ? null : Number(lastInsertRowid);
     },
 
     insertDependencies(taskId, dependsOn) {
-      const insert = sql.get('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)');
+      const insert = q.insertDependencies();
       for (const dep of dependsOn) insert.run(taskId, dep);
     },
 
     lockStatuses(ids) {
-      return sql.get(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?))`).all(jsonList(ids)) as {
+      return q.lockStatuses().all(jsonList(ids)) as {
         id: number;
         status: TaskStatus;
       }[];
@@ -84,46 +125,35 @@ export function taskOps(sql: Statements): TaskOps {
     },
 
     dependencyIdsOf(taskId) {
-      return sql.get('SELECT depends_on_id FROM task_dependencies WHERE task_id = ?').pluck().all(taskId) as number[];
+      return q.dependencyIdsOf().pluck().all(taskId) as number[];
     },
 
     leaseHolder(taskId) {
       return (
-        (sql.get('SELECT status, lease_token AS leaseToken, locked_by AS lockedBy FROM tasks WHERE id = ?').get(taskId) as
+        (q.leaseHolder().get(taskId) as
           | { status: TaskStatus; leaseToken: string | null; lockedBy: string | null }
           | undefined) ?? null
       );
     },
 
     markRunningIfQueued(id, lease) {
-      return sql.updateTask(
-        `UPDATE tasks SET status = 'RUNNING', attempts = attempts + 1, lease_token = @leaseToken,
-           lease_until = @leaseUntil, locked_by = @workerId, started_at = @now, updated_at = @now,
-           progress = NULL, progress_message = NULL, cancel_requested = 0,
-           timeout_at = CASE WHEN timeout_seconds IS NULL THEN NULL ELSE @now + timeout_seconds * 1000 END
-         WHERE id = @id AND status = 'QUEUED'`,
+      return q.markRunningIfQueued(
         { id, leaseToken: lease.leaseToken, leaseUntil: lease.leaseUntil, workerId: lease.workerId, now: lease.now },
       );
     },
 
     extendLeaseIfHeld(taskId, leaseToken, workerId, until) {
-      const row = sql
-        .get(
-          `UPDATE tasks SET lease_until = max(lease_until, @until)
-           WHERE id = @id AND status = 'RUNNING' AND lease_token = @token AND locked_by = @worker
-           RETURNING lease_until, cancel_requested`,
-        )
-        .get({ id: taskId, token: leaseToken, until, worker: workerId }) as { lease_until: number; cancel_requested: number } | undefined;
+      const row = q.extendLeaseIfHeld().get({ id: taskId, token: leaseToken, until, worker: workerId }) as { lease_until: number; cancel_requested: number } | undefined;
       return row ? { leaseUntil: row.lease_until, cancelRequested: row.cancel_requested !== 0 } : null;
     },
 
     cancelRequestedOf(taskId) {
-      const v = sql.get('SELECT cancel_requested FROM tasks WHERE id = ?').pluck().get(taskId) as number | undefined;
+      const v = q.cancelRequestedOf().pluck().get(taskId) as number | undefined;
       return v === undefined ? null : v !== 0;
     },
 
     setProgressIfLeased(ref, progress, message, now) {
-      return sql.updateTask(`UPDATE tasks SET progress = @progress, progress_message = @message, updated_at = @now WHERE ${LEASED}`, {
+      return q.setProgressIfLeased( {
         id: ref.taskId,
         token: ref.leaseToken,
         holder: ref.holder,
@@ -134,24 +164,21 @@ export function taskOps(sql: Statements): TaskOps {
     },
 
     finishIfLeased(ref, result, now) {
-      return sql.updateTask(
-        `UPDATE tasks SET status = 'SUCCEEDED', result = @result, finished_at = @now, updated_at = @now,
-           lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
-         WHERE ${LEASED}`,
+      return q.finishIfLeased(
         { id: ref.taskId, token: ref.leaseToken, holder: ref.holder, result, now },
       );
     },
 
     endAttemptIfCurrent(taskId, attempts, end, now) {
       return end.status === 'QUEUED'
-        ? sql.updateTask(`UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`, {
+        ? q.endAttemptIfCurrent( {
             id: taskId,
             attempts,
             now,
             error: end.errorMessage,
             runAfter: end.runAfter,
           })
-        : sql.updateTask(`UPDATE tasks SET status = @status, finished_at = @now, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`, {
+        : q.endAttemptIfCurrent2( {
             id: taskId,
             attempts,
             now,
@@ -163,85 +190,55 @@ export function taskOps(sql: Statements): TaskOps {
     lockBlockedDependents(taskId) {
       // CROSS JOIN fixes the join order: start from this task's edges (an index seek),
       // never from every BLOCKED task, which is what the planner picks without statistics.
-      return sql
-        .get(
-          `SELECT t.id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
-           WHERE d.depends_on_id = ? AND t.status = 'BLOCKED'`,
-        )
-        .pluck()
+      return q.lockBlockedDependents().pluck()
         .all(taskId) as number[];
     },
 
     readyOf(ids) {
-      return sql
-        .get(
-          `SELECT t.value FROM json_each(?) t
-           WHERE NOT EXISTS (
-             SELECT 1 FROM task_dependencies d2 CROSS JOIN tasks p ON p.id = d2.depends_on_id
-             WHERE d2.task_id = t.value AND p.status <> 'SUCCEEDED')`,
-        )
-        .pluck()
+      return q.readyOf().pluck()
         .all(jsonList(ids)) as number[];
     },
 
     queueIfBlocked(taskId, now) {
-      return sql.updateTask(`UPDATE tasks SET status = 'QUEUED', updated_at = @now WHERE id = @id AND status = 'BLOCKED'`, { id: taskId, now });
+      return q.queueIfBlocked( { id: taskId, now });
     },
 
     cancelIfBlocked(taskId, why, now) {
-      return sql.updateTask(
-        `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
-         WHERE id = @id AND status = 'BLOCKED'`,
+      return q.cancelIfBlocked(
         { id: taskId, now, why },
       );
     },
 
     cancelIfWaiting(taskId, why, now) {
-      return sql.updateTask(
-        `UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
-         WHERE id = @id AND ${CANCELLABLE_SQL}`,
+      return q.cancelIfWaiting(
         { id: taskId, now, why },
       );
     },
 
     requestCancelIfRunning(taskId, why, now) {
-      return sql.updateTask(
-        `UPDATE tasks SET cancel_requested = 1, updated_at = @now, error_message = @why WHERE id = @id AND status = 'RUNNING'`,
+      return q.requestCancelIfRunning(
         { id: taskId, now, why },
       );
     },
 
     resetIfRetryable(taskId, status, now) {
-      return sql.updateTask(
-        `UPDATE tasks SET status = @status, attempts = 0, run_after = @now, updated_at = @now, finished_at = NULL,
-           cancel_requested = 0, lease_token = NULL, lease_until = NULL, timeout_at = NULL, locked_by = NULL,
-           progress = NULL, progress_message = NULL, result = NULL, error_message = NULL
-         WHERE id = @id AND ${RETRYABLE_SQL}`,
+      return q.resetIfRetryable(
         { id: taskId, now, status },
       );
     },
 
     insertLog(log) {
-      const row = sql
-        .get(`INSERT INTO task_logs (task_id, at, level, message, details) VALUES (?, ?, ?, ?, ?) RETURNING ${LOG_COLUMNS}`)
-        .get(log.taskId, log.at, log.level, log.message, log.details) as LogRow;
+      const row = q.insertLog().get(log.taskId, log.at, log.level, log.message, log.details) as LogRow;
       return toLog(row);
     },
 
     lockLateAttempts(now) {
-      const rows = sql
-        .get(
-          `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running
-           WHERE status = 'RUNNING' AND timeout_at IS NOT NULL AND timeout_at <= ?`,
-        )
-        .all(now) as TaskRow[];
+      const rows = q.lockLateAttempts().all(now) as TaskRow[];
       return rows.map(toTask);
     },
 
     lockLapsedLeases(now) {
-      const rows = sql
-        .get(`SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running WHERE status = 'RUNNING' AND lease_until < ?`)
-        .all(now) as TaskRow[];
+      const rows = q.lockLapsedLeases().all(now) as TaskRow[];
       return rows.map(toTask);
     },
   };
