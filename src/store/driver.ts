@@ -57,6 +57,12 @@ export interface NewTask {
   errorMessage: string | null;
   finishedAt: number | null;
   createdBy: string | null;
+  /**
+   * Task.region and Task.format as the engine reads them from compatibility and payload
+   * (scalarText). A dialect without JSON columns stores them; SQLite derives its own.
+   */
+  region: string | null;
+  format: string | null;
   now: number;
 }
 
@@ -176,6 +182,12 @@ export interface NewToken {
 export interface Ops {
   // ---- tasks: enqueue
   taskByKey(key: string): Task | null;
+  /**
+   * Holds these idempotency keys until commit, taken in sorted order (PG: advisory
+   * transaction locks; SQLite: nothing). Two batches naming the same keys in different
+   * orders would otherwise each wait for the other's uncommitted key: a deadlock.
+   */
+  lockIdempotencyKeys(keys: readonly string[]): void;
   /** null when another writer took the idempotency key meanwhile (no CONFLICT). */
   insertTaskUnlessKeyTaken(task: NewTask): number | null;
   insertDependencies(taskId: number, dependsOn: readonly number[]): void;
@@ -183,6 +195,11 @@ export interface Ops {
   lockStatuses(ids: readonly number[]): { id: number; status: TaskStatus }[];
   /** The task, locked for this transaction's change (FOR UPDATE). */
   lockTask(id: number): Task | null;
+  /**
+   * The task if `ref` is its current lease, locked (FOR UPDATE); null otherwise, and then
+   * nothing is locked: a caller with a stale lease never hides the task from claims.
+   */
+  lockTaskIfLeased(ref: LeaseRef): Task | null;
   dependencyIdsOf(taskId: number): number[];
 
   // ---- leases and outcomes
@@ -223,8 +240,14 @@ export interface Ops {
   lockQueue(queue: string): void;
   concurrencyLimits(queue: string): LimitRule[];
   runningCount(queue: string, type: string | null): number;
-  /** QUEUED, due, matching tasks in walk order (PG: FOR UPDATE SKIP LOCKED). */
+  /**
+   * QUEUED, due, matching tasks in walk order, locked for this claim (PG: FOR UPDATE SKIP
+   * LOCKED: rows another claim holds are passed over). Every row it returns should be
+   * claimed: one left locked is hidden from other claims until this one commits.
+   */
   claimWalk(walk: ClaimWalk): Candidate[];
+  /** The same walk without locking: only to learn which priority levels hold work. */
+  peekClaimable(walk: ClaimWalk): Candidate[];
 
   // ---- sweep
   /** RUNNING tasks past their timeout, locked (SKIP LOCKED: another sweeper has the rest). */
@@ -282,6 +305,89 @@ export interface Ops {
 
 export type OpName = keyof Ops;
 
+/**
+ * The operations by family. Each dialect implements one family per file
+ * (queries/<family>.ts), under the same names.
+ */
+export type TaskOpName =
+  | 'taskByKey'
+  | 'lockIdempotencyKeys'
+  | 'insertTaskUnlessKeyTaken'
+  | 'insertDependencies'
+  | 'lockStatuses'
+  | 'lockTask'
+  | 'lockTaskIfLeased'
+  | 'dependencyIdsOf'
+  | 'leaseHolder'
+  | 'markRunningIfQueued'
+  | 'extendLeaseIfHeld'
+  | 'cancelRequestedOf'
+  | 'setProgressIfLeased'
+  | 'finishIfLeased'
+  | 'endAttemptIfCurrent'
+  | 'lockBlockedDependents'
+  | 'readyOf'
+  | 'queueIfBlocked'
+  | 'cancelIfBlocked'
+  | 'cancelIfWaiting'
+  | 'requestCancelIfRunning'
+  | 'resetIfRetryable'
+  | 'insertLog'
+  | 'lockLateAttempts'
+  | 'lockLapsedLeases';
+export type ClaimOpName =
+  | 'lockQueue'
+  | 'concurrencyLimits'
+  | 'runningCount'
+  | 'claimWalk'
+  | 'peekClaimable';
+export type WorkerOpName =
+  | 'refreshWorkerIfActive'
+  | 'workerState'
+  | 'upsertWorker'
+  | 'markStaleWorkers';
+export type ScheduleOpName =
+  | 'scheduleByName'
+  | 'upsertSchedule'
+  | 'setScheduleEnabled'
+  | 'deleteSchedule'
+  | 'lockDueSchedules'
+  | 'advanceSchedule'
+  | 'listSchedules';
+export type AdminOpName =
+  | 'setConcurrencyLimit'
+  | 'deleteConcurrencyLimit'
+  | 'listConcurrencyLimits'
+  | 'insertToken'
+  | 'revokeToken'
+  | 'listTokens'
+  | 'tokenWithHash'
+  | 'anyToken';
+export type OutboxOpName =
+  | 'appendEvent'
+  | 'eventsAfter'
+  | 'lastEventId'
+  | 'deleteEventsBefore'
+  | 'deleteEventsBeyond'
+  | 'finishedTaskIdsBefore'
+  | 'deleteTasks';
+export type ReadOpName =
+  | 'task'
+  | 'tasks'
+  | 'listTasks'
+  | 'countTasks'
+  | 'dependencyIds'
+  | 'dependentIds'
+  | 'logsAfter'
+  | 'logsForTasks'
+  | 'log'
+  | 'workers'
+  | 'listWorkers'
+  | 'tasksLockedBy'
+  | 'statsParts'
+  | 'taskCounts';
+
+
 /** The same operations for a driver whose calls are asynchronous (PostgreSQL). */
 export type AsyncOps = { [K in OpName]: (...args: Parameters<Ops[K]>) => Promise<ReturnType<Ops[K]>> };
 
@@ -309,7 +415,11 @@ export interface Driver {
    * serialized and each job's writes are guarded.
    */
   singleton<T>(name: string, job: () => Promise<T>): Promise<T | null>;
-  /** Looks for rows other writers committed, now. */
-  pollFeed(): void;
+  /** Looks for rows other writers committed, now; resolves once they are published. */
+  pollFeed(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Every operation belongs to exactly one family (a compile error names any that does not). */
+type Unfiled = Exclude<OpName, TaskOpName | ClaimOpName | WorkerOpName | ScheduleOpName | AdminOpName | OutboxOpName | ReadOpName>;
+export const EVERY_OP_FILED: [Unfiled] extends [never] ? true : Unfiled = true;

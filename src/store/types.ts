@@ -346,8 +346,8 @@ export interface TokenInfo {
 /** What a store says about itself: /health, the server's start-up log, `taskwire migrate`. */
 export interface StoreInfo {
   /** Which back end holds the data. */
-  kind: 'sqlite';
-  /** Where the data lives: a file path or ':memory:' (SQLite). */
+  kind: 'sqlite' | 'postgres';
+  /** Where the data lives: a file path or ':memory:' (SQLite); the URL without its password (PostgreSQL). */
   location: string;
   schemaVersion: number;
   /** The newest schema version this Taskwire's driver knows (migrations bring a file up to it). */
@@ -475,7 +475,7 @@ export interface TaskStore {
    */
   hasTokens(): Promise<boolean>;
 
-  /** Looks for outbox rows other writers committed, now (tests; the CLI before it exits). */
-  pollOutbox(): void;
+  /** Looks for outbox rows other writers committed, now; resolves once they are on the bus. */
+  pollOutbox(): Promise<void>;
   close(): Promise<void>;
 }

@@ -81,7 +81,7 @@ describe('cross-process events', () => {
     // Bounded wait for the tail to catch up; pollOutbox forces a look on every step.
     await waitUntil(
       () => {
-        a.pollOutbox();
+        void a.pollOutbox();
         return a.bus.lastPublishedId >= lastInDb;
       },
       10_000,

@@ -53,19 +53,24 @@ function start<T>(op: () => Promise<T>): Promise<T> {
 /** One turn of the event loop. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Two milliseconds: long enough for a PostgreSQL transaction to take its first lock. */
+const shortly = () => new Promise<void>((resolve) => setTimeout(resolve, 2));
+
 /**
  * Starts both operations before awaiting either, and waits until both have settled. The
- * round picks which starts first (even rounds: left), and whether the second starts in
- * the same turn of the event loop or in the next (rounds 2 and 3 of every 4): on SQLite a
- * request's write commits in the next turn (group commit) while a background write
- * (sweep, schedules) commits at once, so only a staggered start lets the request's write
- * win against a sweep; on PostgreSQL both are still in flight together.
+ * round picks which starts first (even rounds: left), and how closely the second follows
+ * (rounds cycle through all three with either side first): in the same turn of the event
+ * loop, in the next turn, or 2 ms later. On SQLite a request's write commits in the next
+ * turn (group commit) while a background write (sweep, schedules) commits at once, so only
+ * a staggered start lets the request's write win against a sweep. On PostgreSQL both are
+ * in flight together, and the 2 ms start lets the first one's locks be taken before the
+ * second begins, which the same start alone leaves to chance.
  */
 export async function race<L, R>(round: number, left: () => Promise<L>, right: () => Promise<R>): Promise<[PromiseSettledResult<L>, PromiseSettledResult<R>]> {
   const leftFirst = round % 2 === 0;
-  const staggered = round % 4 >= 2;
+  const gap = [null, nextTurn, shortly][Math.floor(round / 2) % 3]!;
   const first = start<unknown>(leftFirst ? left : right);
-  const second = staggered ? nextTurn().then(() => start<unknown>(leftFirst ? right : left)) : start<unknown>(leftFirst ? right : left);
+  const second = gap ? gap().then(() => start<unknown>(leftFirst ? right : left)) : start<unknown>(leftFirst ? right : left);
   const [one, two] = await Promise.allSettled([first, second]);
   return (leftFirst ? [one, two] : [two, one]) as [PromiseSettledResult<L>, PromiseSettledResult<R>];
 }
@@ -105,7 +110,7 @@ export function count(events: readonly StoredEvent[], kind: TaskEventKind | 'WOR
 export async function expectBusesAgree({ a, b }: Pair): Promise<void> {
   const rows = (await outbox(a.store)).map((e) => e.id);
   for (const s of [a, b]) {
-    s.store.pollOutbox();
+    await s.store.pollOutbox();
     expect(s.events.map((e) => e.id)).toEqual(rows);
   }
 }

@@ -435,8 +435,8 @@ export class Engine implements TaskStore {
 
   // ---------------------------------------------------------------- lifecycle
 
-  pollOutbox(): void {
-    this.driver.pollFeed();
+  pollOutbox(): Promise<void> {
+    return this.driver.pollFeed();
   }
 
   close(): Promise<void> {

@@ -53,3 +53,28 @@ export function runSync<T>(unit: Unit<T>, ops: Ops, nest: (unit: Unit<unknown>) 
   }
   return r.value;
 }
+
+/**
+ * Steps a unit asynchronously (PostgreSQL): each driver call is awaited before the unit
+ * resumes, so its statements run one after another on the unit's connection, inside its
+ * transaction. `invoke` runs one operation; `nest` runs a nested unit in a savepoint.
+ */
+export async function runAsync<T>(
+  unit: Unit<T>,
+  invoke: (op: OpName, args: readonly unknown[]) => Promise<unknown>,
+  nest: (unit: Unit<unknown>) => Promise<unknown>,
+): Promise<T> {
+  let r = unit.next();
+  while (!r.done) {
+    const step = r.value;
+    let value: unknown;
+    try {
+      value = await (step.nested ? nest(step.nested) : invoke(step.op, step.args));
+    } catch (e) {
+      r = unit.throw(e);
+      continue;
+    }
+    r = unit.next(value);
+  }
+  return r.value;
+}

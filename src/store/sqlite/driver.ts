@@ -130,8 +130,9 @@ export class SqliteDriver implements Driver {
     return job();
   }
 
-  pollFeed(): void {
+  pollFeed(): Promise<void> {
     if (!this.closed) this.feed.poll();
+    return Promise.resolve();
   }
 
   // ---------------------------------------------------------------- running units

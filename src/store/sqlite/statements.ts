@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { Task } from '../types.js';
 import type { SqliteDatabase } from './database.js';
-import { TASK_COLUMNS, toTaskFromValues } from './rows.js';
+import { TASK_COLUMNS, toTaskFromValues } from '../rows.js';
 
 type Statement = Database.Statement;
 

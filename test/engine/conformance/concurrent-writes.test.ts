@@ -39,9 +39,10 @@ describe('writes issued together', () => {
     expect(second.status).toBe('RUNNING');
     expect(second.progress).toBe(0.5);
     expect((await store.listLogs(a!.task.id)).items).toHaveLength(0);
-    // Events: exactly the committed writes', gapless, in commit order.
+    // Events: exactly the committed writes', gapless. (Their order is the order the writes
+    // committed in: issue order on SQLite, which ran them in one group; any on PostgreSQL.)
     const fresh = events.slice(before);
-    expect(fresh.map((e) => e.kind)).toEqual(['SUCCEEDED', 'ENQUEUED', 'PROGRESS']);
+    expect(fresh.map((e) => e.kind).sort()).toEqual(['ENQUEUED', 'PROGRESS', 'SUCCEEDED']);
     expect(fresh.map((e) => e.id)).toEqual([lastId + 1, lastId + 2, lastId + 3]);
     const stored = await store.eventsAfter(lastId, 100);
     expect(stored.map((e) => e.id)).toEqual(fresh.map((e) => e.id));
@@ -54,7 +55,9 @@ describe('writes issued together', () => {
     const ids = groups.flat().map((c) => c.task.id);
     expect(ids).toHaveLength(10);
     expect(new Set(ids).size).toBe(10);
-    expect(groups.map((g) => g.length)).toEqual([3, 3, 3, 1]);
+    // Every task is taken: three claims fill up and one gets the last (which one depends
+    // on the driver: SQLite runs them in issue order, PostgreSQL side by side).
+    expect(groups.map((g) => g.length).sort()).toEqual([1, 3, 3, 3]);
   });
 
   it('close() commits the writes already accepted', async () => {

@@ -222,7 +222,7 @@ describe('the outbox and the bus', () => {
 
     const { store: second, events: heard } = await database.open();
     expect(second.bus.lastPublishedId).toBe(2);
-    second.pollOutbox();
+    await second.pollOutbox();
     expect(heard).toEqual([]);
     await second.enqueue({ type: 'c', payload: {} });
     expect(heard.map((e) => [e.id, e.kind, e.type, e.at])).toEqual([[3, 'ENQUEUED', 'c', T0]]);
@@ -234,8 +234,8 @@ describe('the outbox and the bus', () => {
     const { store: writer } = await database.open();
     await writer.enqueue({ type: 'x', payload: {} });
     await writer.enqueue({ type: 'y', payload: {} });
-    reader.pollOutbox();
-    reader.pollOutbox();
+    await reader.pollOutbox();
+    await reader.pollOutbox();
     expect(heard.map((e) => [e.id, e.type])).toEqual([
       [1, 'x'],
       [2, 'y'],
@@ -243,7 +243,7 @@ describe('the outbox and the bus', () => {
     // A write by the reader itself after foreign writes: the foreign rows come first, no gap, no repeat.
     await writer.enqueue({ type: 'z', payload: {} });
     await reader.enqueue({ type: 'own', payload: {} });
-    reader.pollOutbox();
+    await reader.pollOutbox();
     expect(heard.map((e) => e.id)).toEqual([1, 2, 3, 4]);
     expect(heard.map((e) => e.type)).toEqual(['x', 'y', 'z', 'own']);
   });

@@ -153,8 +153,7 @@ describe('complete', () => {
 describe('fail', () => {
   it('an attempt that ended between the read and the guarded write gives LEASE_LOST and writes no event', () => {
     const d = scripted({
-      lockTask: () => task(),
-      leaseHolder: () => ({ status: 'RUNNING', leaseToken: 'tok', lockedBy: 'w1' }),
+      lockTaskIfLeased: () => task(),
       endAttemptIfCurrent: () => null,
     });
     expect(thrown(() => d.run(fail({ taskId: 1, leaseToken: 'tok', holder: null }, { error: 'x', retryable: true, retryAfterSeconds: null }, env))).code).toBe('LEASE_LOST');
@@ -163,8 +162,7 @@ describe('fail', () => {
 
   it('names the attempt it read in the guard, and retries with the backoff decided outside the driver', () => {
     const d = scripted({
-      lockTask: () => task({ attempts: 2 }),
-      leaseHolder: () => ({ status: 'RUNNING', leaseToken: 'tok', lockedBy: 'w1' }),
+      lockTaskIfLeased: () => task({ attempts: 2 }),
       endAttemptIfCurrent: () => task({ status: 'QUEUED' }),
       appendEvent: () => undefined,
     });
@@ -173,6 +171,15 @@ describe('fail', () => {
     expect([id, attempt]).toEqual([1, 2]);
     expect(end).toEqual({ status: 'QUEUED', runAfter: NOW + 7000, errorMessage: 'x' });
     expect(d.events()).toEqual(['RETRY_SCHEDULED']);
+  });
+
+  it('a stale lease locks nothing: the miss is diagnosed by a plain read (LEASE_LOST once the task was claimed again)', () => {
+    const d = scripted({
+      lockTaskIfLeased: () => null,
+      leaseHolder: () => ({ status: 'RUNNING', leaseToken: 'newer', lockedBy: 'w2' }),
+    });
+    expect(thrown(() => d.run(fail({ taskId: 1, leaseToken: 'tok', holder: null }, { error: 'x', retryable: true, retryAfterSeconds: null }, env))).code).toBe('LEASE_LOST');
+    expect(d.calls.map((c) => c[0])).toEqual(['lockTaskIfLeased', 'leaseHolder']);
   });
 });
 

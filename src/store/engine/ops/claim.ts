@@ -100,14 +100,15 @@ function walkOf(order: Order, base: WalkBase, limit: number, priority: ClaimWalk
 
 /**
  * One walk per listed type, merged here (cheaper than letting the database sort an IN
- * list), or one walk over every type.
+ * list), or one walk over every type. `peek`: read without locking.
  */
-function* walk(order: Order, base: WalkBase, limit: number, priority: ClaimWalk['priority']): Unit<Candidate[]> {
-  if (base.types === null) return yield* call('claimWalk', walkOf(order, base, limit, priority, null));
+function* walk(order: Order, base: WalkBase, limit: number, priority: ClaimWalk['priority'], peek = false): Unit<Candidate[]> {
+  const op = peek ? 'peekClaimable' : 'claimWalk';
+  if (base.types === null) return yield* call(op, walkOf(order, base, limit, priority, null));
   const lists: Candidate[][] = [];
   for (const type of base.types) {
     if (base.excluded.includes(type)) continue;
-    lists.push(yield* call('claimWalk', walkOf(order, base, limit, priority, type)));
+    lists.push(yield* call(op, walkOf(order, base, limit, priority, type)));
   }
   return mergeSorted(lists, comparator(order), limit);
 }
@@ -115,45 +116,51 @@ function* walk(order: Order, base: WalkBase, limit: number, priority: ClaimWalk[
 /**
  * The priority levels that hold claimable work for this worker, most urgent first: each
  * step walks from just past the last level found and stops at the first due, matching
- * task (weights: rules/claiming.ts).
+ * task (weights: rules/claiming.ts). These walks only look: locking a row per level would
+ * hide it from other claims without this one taking it.
  */
 function* levels(base: WalkBase): Unit<Level[]> {
   const found: number[] = [];
   let above = Number.MIN_SAFE_INTEGER;
   while (found.length < MAX_LEVELS) {
-    const next = (yield* walk('PRIORITY', base, 1, { value: above, mode: 'gt' }))[0];
+    const next = (yield* walk('PRIORITY', base, 1, { value: above, mode: 'gt' }, true))[0];
     if (!next) break;
     found.push(next.priority);
     above = next.priority;
   }
-  const more = found.length === MAX_LEVELS && (yield* walk('PRIORITY', base, 1, { value: above, mode: 'gt' })).length > 0;
+  const more = found.length === MAX_LEVELS && (yield* walk('PRIORITY', base, 1, { value: above, mode: 'gt' }, true)).length > 0;
   return weightedLevels(found, more);
 }
 
 /**
- * WEIGHTED_RANDOM: for each slot, draw a priority level by its weight, then take that
- * level's oldest task; a level with nothing left is dropped.
+ * WEIGHTED_RANDOM: each slot draws a priority level by its weight; then each drawn level
+ * gives its oldest tasks, as many as it was drawn, from one locking walk, so that every
+ * row a walk locks is claimed. A level that runs short is dropped and its missing slots
+ * are drawn again among the others: the same odds as drawing slot by slot and redrawing
+ * whenever a level is empty.
  */
 function* pickWeighted(base: WalkBase, limit: number, random: () => number): Unit<Candidate[]> {
   const lv = yield* levels(base);
   const taken: Candidate[] = [];
   const takenIds = new Set<number>();
-  const perLevel = new Map<Level, Candidate[]>();
+  const fromLevel = new Map<Level, number>();
   while (taken.length < limit && lv.length > 0) {
-    const i = drawLevel(lv, random());
-    const level = lv[i]!;
-    let queue = perLevel.get(level);
-    if (!queue) {
-      queue = (yield* walk('PRIORITY', base, limit, { value: level.priority, mode: level.mode })).filter((c) => !takenIds.has(c.id));
-      perLevel.set(level, queue);
+    const draws = new Map<Level, number>();
+    for (let k = taken.length; k < limit; k++) {
+      const level = lv[drawLevel(lv, random())]!;
+      draws.set(level, (draws.get(level) ?? 0) + 1);
     }
-    const next = queue.shift();
-    if (!next) {
-      lv.splice(i, 1);
-      continue;
+    for (const [level, n] of draws) {
+      // A level walked before returns its first rows again (this claim holds them): ask for those too.
+      const before = fromLevel.get(level) ?? 0;
+      const rows = (yield* walk('PRIORITY', base, before + n, { value: level.priority, mode: level.mode })).filter((c) => !takenIds.has(c.id));
+      for (const c of rows.slice(0, n)) {
+        taken.push(c);
+        takenIds.add(c.id);
+      }
+      fromLevel.set(level, before + Math.min(n, rows.length));
+      if (rows.length < n) lv.splice(lv.indexOf(level), 1);
     }
-    taken.push(next);
-    takenIds.add(next.id);
   }
   return taken;
 }

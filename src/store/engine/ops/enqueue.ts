@@ -71,15 +71,22 @@ export function* dependencyState(dependsOn: readonly number[]): Unit<DependencyS
   return initialState(dependsOn, yield* call('lockStatuses', dependsOn));
 }
 
-export function* enqueueOne(input: EnqueueInput, now: number, env: EngineEnv): Unit<EnqueueResult> {
-  const n = normalizeEnqueue(input, now, env.maxPayloadBytes);
+export function enqueueOne(input: EnqueueInput, now: number, env: EngineEnv): Unit<EnqueueResult> {
+  return insertChecked(input, normalizeEnqueue(input, now, env.maxPayloadBytes), optionalString(input.createdBy, 'createdBy'), now);
+}
+
+/** Stores one task whose input was checked (normalizeEnqueue). */
+function* insertChecked(input: EnqueueInput, n: NormalizedEnqueue, createdBy: string | null, now: number): Unit<EnqueueResult> {
   if (n.idempotencyKey !== null) {
     const existing = yield* call('taskByKey', n.idempotencyKey);
     if (existing) return { task: existing, created: false };
   }
   const { status, reason } = yield* dependencyState(n.dependsOn);
-  const createdBy = optionalString(input.createdBy, 'createdBy');
   const finishedAt = status === 'CANCELLED' ? now : null;
+  const payload = input.payload as JsonObject;
+  const compatibility = (input.compatibility ?? {}) as JsonObject;
+  const region = scalarText(compatibility.region);
+  const format = scalarText(payload.format);
   // Guard: a writer that took the key since the read above (possible only with several
   // writers) makes the insert change nothing; the caller then gets that task with
   // created = false instead of a unique-index CONFLICT.
@@ -98,13 +105,13 @@ export function* enqueueOne(input: EnqueueInput, now: number, env: EngineEnv): U
     errorMessage: reason,
     finishedAt,
     createdBy,
+    region,
+    format,
     now,
   });
   if (id === null) return { task: (yield* call('taskByKey', n.idempotencyKey!))!, created: false };
   // The new task is built from what was inserted rather than read back: that read and
   // its JSON parsing cost as much as the insert itself.
-  const payload = input.payload as JsonObject;
-  const compatibility = (input.compatibility ?? {}) as JsonObject;
   const task: Task = {
     id,
     queue: n.queue,
@@ -112,8 +119,8 @@ export function* enqueueOne(input: EnqueueInput, now: number, env: EngineEnv): U
     priority: n.priority,
     payload,
     compatibility,
-    region: scalarText(compatibility.region),
-    format: scalarText(payload.format),
+    region,
+    format,
     status,
     attempts: 0,
     maxAttempts: n.maxAttempts,
@@ -143,20 +150,40 @@ export function* enqueueOne(input: EnqueueInput, now: number, env: EngineEnv): U
   return { task, created: true };
 }
 
+/**
+ * Every input is checked before the first is stored: a bad one costs no statement, and
+ * takes no ids from a sequence that a rollback does not give back (PostgreSQL's).
+ */
 export function* enqueueMany(inputs: readonly EnqueueInput[], env: EngineEnv): Unit<EnqueueResult[]> {
   const now = env.now();
+  const checked = inputs.map((input, i) => {
+    try {
+      return { n: normalizeEnqueue(input, now, env.maxPayloadBytes), createdBy: optionalString(input.createdBy, 'createdBy') };
+    } catch (e) {
+      throw atIndex(e, i);
+    }
+  });
+  const keys = checked.map((c) => c.n.idempotencyKey).filter((k): k is string => k !== null);
+  // Relies on: the keys being locked in one order by every batch (lockIdempotencyKeys),
+  // so that two batches with the same keys wait for each other rather than deadlock.
+  if (keys.length > 1) yield* call('lockIdempotencyKeys', [...new Set(keys)].sort());
   const results: EnqueueResult[] = [];
   for (let i = 0; i < inputs.length; i++) {
     try {
-      results.push(yield* enqueueOne(inputs[i]!, now, env));
+      results.push(yield* insertChecked(inputs[i]!, checked[i]!.n, checked[i]!.createdBy, now));
     } catch (e) {
-      if (e instanceof TaskwireError && e.code === 'VALIDATION') {
-        throw new TaskwireError('VALIDATION', `inputs[${i}]: ${e.message}`, { ...e.details, index: i });
-      }
-      throw e;
+      throw atIndex(e, i);
     }
   }
   return results;
+}
+
+/** A validation error of one input of a batch, named by its index. */
+function atIndex(e: unknown, i: number): unknown {
+  if (e instanceof TaskwireError && e.code === 'VALIDATION') {
+    return new TaskwireError('VALIDATION', `inputs[${i}]: ${e.message}`, { ...e.details, index: i });
+  }
+  return e;
 }
 
 /**

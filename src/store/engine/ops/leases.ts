@@ -69,15 +69,14 @@ export interface Failure {
 }
 
 /**
- * Relies on: lockTask holding the row, and endAttemptIfCurrent naming the attempt that
- * was read (still RUNNING, same attempt number), so that a decision made on a stale
- * read changes nothing: the caller gets LEASE_LOST.
+ * Relies on: lockTaskIfLeased holding the row while the caller's lease is current, and
+ * endAttemptIfCurrent naming the attempt that was read (still RUNNING, same attempt
+ * number), so that a decision made on a stale read changes nothing: LEASE_LOST.
  */
 export function* fail(ref: LeaseRef, failure: Failure, env: EngineEnv): Unit<Task> {
   const now = env.now();
-  const current = yield* call('lockTask', ref.taskId);
-  if (!current) throw notFound('task', ref.taskId);
-  yield* requireLease(ref);
+  const current = yield* call('lockTaskIfLeased', ref);
+  if (!current) throw yield* leaseMissError(ref);
   const ended = yield* endAttempt(current, { ...failure, cause: null }, now, env);
   if (!ended) throw leaseLost(ref.taskId);
   return ended;

@@ -1,33 +1,9 @@
 /** SQLite statements on concurrency limits and access tokens. */
-import type { Ops } from '../../driver.js';
-import type { Role, TokenInfo } from '../../types.js';
+import type { AdminOpName, Ops } from '../../driver.js';
+import { toTokenInfo, type TokenRow } from '../../rows.js';
 import type { Statements } from '../statements.js';
 
-interface TokenRow {
-  id: string;
-  name: string;
-  role: Role;
-  worker_id: string | null;
-  token_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-function toTokenInfo(r: TokenRow): TokenInfo {
-  return { id: r.id, name: r.name, role: r.role, workerId: r.worker_id, createdAt: r.created_at, revokedAt: r.revoked_at };
-}
-
-export type AdminOps = Pick<
-  Ops,
-  | 'setConcurrencyLimit'
-  | 'deleteConcurrencyLimit'
-  | 'listConcurrencyLimits'
-  | 'insertToken'
-  | 'revokeToken'
-  | 'listTokens'
-  | 'tokenWithHash'
-  | 'anyToken'
->;
+export type AdminOps = Pick<Ops, AdminOpName>;
 
 export function adminOps(sql: Statements): AdminOps {
   // Each operation's statements, prepared on first use and held here (Statements.once).

@@ -5,7 +5,7 @@
  * sort the queue fails loudly instead of slowing down quietly. Which walks a claim makes
  * (one per listed type, the levels of WEIGHTED_RANDOM) is decided in engine/ops/claim.ts.
  */
-import type { ClaimWalk, Ops } from '../../driver.js';
+import type { ClaimOpName, ClaimWalk, Ops } from '../../driver.js';
 import type { Candidate, Order } from '../../engine/rules/claiming.js';
 import type { Statements } from '../statements.js';
 
@@ -56,7 +56,7 @@ export function candidateSql(
 const ORDERS: readonly Order[] = ['PRIORITY', 'FIFO', 'LIFO'];
 const MODES: readonly PriorityMode[] = ['any', 'eq', 'gt'];
 
-export type ClaimOps = Pick<Ops, 'lockQueue' | 'concurrencyLimits' | 'runningCount' | 'claimWalk'>;
+export type ClaimOps = Pick<Ops, ClaimOpName>;
 
 export function claimOps(sql: Statements): ClaimOps {
   // Each operation's statements, prepared on first use and held here (Statements.once).
@@ -67,6 +67,21 @@ export function claimOps(sql: Statements): ClaimOps {
   };
   /** Walk statements by shape, a number: a fixed, small set (orders x type x priority mode x filters). */
   const walks = new Map<number, ReturnType<Statements['get']>>();
+  const claimWalk = (w: ClaimWalk): Candidate[] => {
+    const mode = w.priority?.mode ?? 'any';
+    const formats = w.formats !== null;
+    const excluded = w.excluded.length > 0;
+    const key = ORDERS.indexOf(w.order) * 24 + (w.type !== null ? 12 : 0) + MODES.indexOf(mode) * 4 + (formats ? 2 : 0) + (excluded ? 1 : 0);
+    let stmt = walks.get(key);
+    if (!stmt) walks.set(key, (stmt = sql.db.prepare(candidateSql(w.order, w.type !== null, mode, { formats, excluded }))));
+    // Only the parameters its SQL uses are bound.
+    const p: Record<string, unknown> = { queue: w.queue, now: w.now, region: w.region, limit: w.limit };
+    if (w.type !== null) p.type = w.type;
+    if (w.priority !== null) p.priority = w.priority.value;
+    if (w.formats) p.formats = JSON.stringify(w.formats);
+    if (w.excluded.length > 0) p.excluded = JSON.stringify(w.excluded);
+    return stmt.all(p) as Candidate[];
+  };
   return {
     // One writer at a time already: claims never overlap.
     lockQueue() {},
@@ -83,20 +98,8 @@ export function claimOps(sql: Statements): ClaimOps {
       return (q.runningCount2().pluck().get(queue, type) as number | undefined) ?? 0;
     },
 
-    claimWalk(w: ClaimWalk): Candidate[] {
-      const mode = w.priority?.mode ?? 'any';
-      const formats = w.formats !== null;
-      const excluded = w.excluded.length > 0;
-      const key = ORDERS.indexOf(w.order) * 24 + (w.type !== null ? 12 : 0) + MODES.indexOf(mode) * 4 + (formats ? 2 : 0) + (excluded ? 1 : 0);
-      let stmt = walks.get(key);
-      if (!stmt) walks.set(key, (stmt = sql.db.prepare(candidateSql(w.order, w.type !== null, mode, { formats, excluded }))));
-      // Only the parameters its SQL uses are bound.
-      const p: Record<string, unknown> = { queue: w.queue, now: w.now, region: w.region, limit: w.limit };
-      if (w.type !== null) p.type = w.type;
-      if (w.priority !== null) p.priority = w.priority.value;
-      if (w.formats) p.formats = JSON.stringify(w.formats);
-      if (w.excluded.length > 0) p.excluded = JSON.stringify(w.excluded);
-      return stmt.all(p) as Candidate[];
-    },
+    claimWalk,
+    // Nothing to lock: the write lock is this transaction's alone.
+    peekClaimable: claimWalk,
   };
 }

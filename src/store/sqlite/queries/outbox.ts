@@ -2,18 +2,16 @@
  * SQLite statements on the outbox (task_events). Rowids are handed out in commit order
  * (one writer at a time), so "every row after id N" is gapless: the feed relies on it.
  */
-import type { Ops } from '../../driver.js';
+import type { OutboxOpName, Ops } from '../../driver.js';
 import type { StoredEvent } from '../../types.js';
 import { FINISHED_STATUSES } from '../../engine/transitions.js';
-import { EVENT_COLUMNS, toEvent, type EventRow } from '../rows.js';
+import { toEvent, type EventRow } from '../../rows.js';
+import { EVENT_COLUMNS } from '../rows.js';
 import { jsonList, sqlList, type Statements } from '../statements.js';
 
 const FINISHED_SQL = sqlList(FINISHED_STATUSES);
 
-export type OutboxOps = Pick<
-  Ops,
-  'appendEvent' | 'eventsAfter' | 'lastEventId' | 'deleteEventsBefore' | 'deleteEventsBeyond' | 'finishedTaskIdsBefore' | 'deleteTasks'
->;
+export type OutboxOps = Pick<Ops, OutboxOpName>;
 
 /** The highest outbox id ever given (sqlite_sequence keeps it after the rows are trimmed). */
 export function lastEventId(sql: Statements): number {

@@ -3,55 +3,18 @@
  * workers and the counts behind stats. Several name an index or repeat a condition as a
  * literal: SQLite matches partial indexes against the query's text.
  */
-import type { Ops, TaskQuery } from '../../driver.js';
+import type { Ops, ReadOpName, TaskQuery } from '../../driver.js';
 import { SETTLED_STATUSES } from '../../engine/transitions.js';
+import { groupBy } from '../../rows.js';
 import type { TaskFilter, TaskLog, TaskStatus } from '../../types.js';
-import {
-  LOG_COLUMNS,
-  TASK_COLUMNS,
-  WORKER_COLUMNS,
-  toLog,
-  toTask,
-  toTaskFromValues,
-  toWorker,
-  type LogRow,
-  type TaskRow,
-  type WorkerRow,
-} from '../rows.js';
+import { LOG_COLUMNS, TASK_COLUMNS, WORKER_COLUMNS, toLog, toTask, toTaskFromValues, toWorker, type LogRow, type TaskRow, type WorkerRow } from '../../rows.js';
 import { jsonList, sqlList, type Statements } from '../statements.js';
 
 /** Exactly the WHERE of ix_tasks_settled_status (migration 004), written from the same list. */
 const SETTLED_SQL = `status IN ${sqlList(SETTLED_STATUSES)}`;
 
-export type ReadOps = Pick<
-  Ops,
-  | 'task'
-  | 'tasks'
-  | 'listTasks'
-  | 'countTasks'
-  | 'dependencyIds'
-  | 'dependentIds'
-  | 'logsAfter'
-  | 'logsForTasks'
-  | 'log'
-  | 'workers'
-  | 'listWorkers'
-  | 'tasksLockedBy'
-  | 'statsParts'
-  | 'taskCounts'
->;
+export type ReadOps = Pick<Ops, ReadOpName>;
 
-/** Values grouped by key, in the order of `keys`, [] where a key has none. */
-function groupBy<K, V>(keys: readonly K[], rows: readonly V[], keyOf: (row: V) => K): V[][] {
-  const map = new Map<K, V[]>();
-  for (const r of rows) {
-    const k = keyOf(r);
-    let list = map.get(k);
-    if (!list) map.set(k, (list = []));
-    list.push(r);
-  }
-  return keys.map((k) => map.get(k) ?? []);
-}
 
 /** WHERE conditions and parameters for a checked TaskFilter. Region and format use their indexes. */
 function filterSql(f: TaskFilter): { where: string[]; params: unknown[]; running: boolean } {

@@ -1,53 +1,9 @@
 /** SQLite statements on schedules. */
-import type { Ops, StoredSchedule } from '../../driver.js';
+import type { Ops, ScheduleOpName } from '../../driver.js';
+import { toSchedule as toStored, type ScheduleRow } from '../../rows.js';
 import type { Statements } from '../statements.js';
 
-interface ScheduleRow {
-  name: string;
-  cron: string | null;
-  interval_seconds: number | null;
-  timezone: string;
-  enabled: number;
-  task_type: string;
-  task_payload: string;
-  task_queue: string;
-  task_priority: number;
-  task_compatibility: string;
-  task_max_attempts: number;
-  task_timeout_seconds: number | null;
-  anchor_at: number;
-  next_run_at: number | null;
-  last_run_at: number | null;
-  last_task_id: number | null;
-}
-
-function toStored(r: ScheduleRow): StoredSchedule {
-  return {
-    name: r.name,
-    cron: r.cron,
-    intervalSeconds: r.interval_seconds,
-    timezone: r.timezone,
-    enabled: r.enabled !== 0,
-    template: {
-      type: r.task_type,
-      payload: r.task_payload,
-      queue: r.task_queue,
-      priority: r.task_priority,
-      compatibility: r.task_compatibility,
-      maxAttempts: r.task_max_attempts,
-      timeoutSeconds: r.task_timeout_seconds,
-    },
-    anchorAt: r.anchor_at,
-    nextRunAt: r.next_run_at,
-    lastRunAt: r.last_run_at,
-    lastTaskId: r.last_task_id,
-  };
-}
-
-export type ScheduleOps = Pick<
-  Ops,
-  'scheduleByName' | 'upsertSchedule' | 'setScheduleEnabled' | 'deleteSchedule' | 'lockDueSchedules' | 'advanceSchedule' | 'listSchedules'
->;
+export type ScheduleOps = Pick<Ops, ScheduleOpName>;
 
 export function scheduleOps(sql: Statements): ScheduleOps {
   // Each operation's statements, prepared on first use and held here (Statements.once).

@@ -3,10 +3,10 @@
  * one statement. Lock operations are plain reads here: BEGIN IMMEDIATE already holds the
  * only write lock, so nothing changes between a read and the write that follows it.
  */
-import type { Ops } from '../../driver.js';
+import type { TaskOpName, Ops } from '../../driver.js';
 import { TRANSITIONS } from '../../engine/transitions.js';
 import type { TaskStatus } from '../../types.js';
-import { LOG_COLUMNS, TASK_COLUMNS, toLog, toTask, type LogRow, type TaskRow } from '../rows.js';
+import { LOG_COLUMNS, TASK_COLUMNS, toLog, toTask, type LogRow, type TaskRow } from '../../rows.js';
 import { jsonList, sqlList, type Statements } from '../statements.js';
 
 /** The guards of cancel and retry, written from the status machine's table. */
@@ -18,37 +18,13 @@ const SAME_ATTEMPT = `id = @id AND status = 'RUNNING' AND attempts = @attempts`;
 /** A lease as presented: the right token on a RUNNING task, held by `holder` if one is named. */
 const LEASED = `id = @id AND status = 'RUNNING' AND lease_token = @token AND (@holder IS NULL OR locked_by = @holder)`;
 
-export type TaskOps = Pick<
-  Ops,
-  | 'taskByKey'
-  | 'insertTaskUnlessKeyTaken'
-  | 'insertDependencies'
-  | 'lockStatuses'
-  | 'lockTask'
-  | 'dependencyIdsOf'
-  | 'leaseHolder'
-  | 'markRunningIfQueued'
-  | 'extendLeaseIfHeld'
-  | 'cancelRequestedOf'
-  | 'setProgressIfLeased'
-  | 'finishIfLeased'
-  | 'endAttemptIfCurrent'
-  | 'lockBlockedDependents'
-  | 'readyOf'
-  | 'queueIfBlocked'
-  | 'cancelIfBlocked'
-  | 'cancelIfWaiting'
-  | 'requestCancelIfRunning'
-  | 'resetIfRetryable'
-  | 'insertLog'
-  | 'lockLateAttempts'
-  | 'lockLapsedLeases'
->;
+export type TaskOps = Pick<Ops, TaskOpName>;
 
 export function taskOps(sql: Statements): TaskOps {
   // Each operation's statements, prepared on first use and held here (Statements.once).
   const q = {
     byId: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`),
+    byLease: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks WHERE ${LEASED}`),
     taskByKey: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`),
     insertTaskUnlessKeyTaken: sql.once(`INSERT INTO tasks (queue, type, priority, payload, compatibility, status, max_attempts, run_after,
              idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_by, created_at, updated_at)
@@ -102,6 +78,9 @@ export function taskOps(sql: Statements): TaskOps {
       return row ? toTask(row) : null;
     },
 
+    // One writer at a time: no other transaction can hold a key.
+    lockIdempotencyKeys() {},
+
     insertTaskUnlessKeyTaken(t) {
       const { lastInsertRowid, changes } = q.insertTaskUnlessKeyTaken().run(t);
       return changes === 0 ? null : Number(lastInsertRowid);
@@ -121,6 +100,11 @@ export function taskOps(sql: Statements): TaskOps {
 
     lockTask(id) {
       const row = taskById(id);
+      return row ? toTask(row) : null;
+    },
+
+    lockTaskIfLeased(ref) {
+      const row = q.byLease().get({ id: ref.taskId, token: ref.leaseToken, holder: ref.holder }) as TaskRow | undefined;
       return row ? toTask(row) : null;
     },
 

@@ -1,10 +1,10 @@
 /** SQLite statements on workers. */
-import type { Ops } from '../../driver.js';
+import type { WorkerOpName, Ops } from '../../driver.js';
 import type { WorkerStatus } from '../../types.js';
-import { WORKER_COLUMNS, toWorker, type WorkerRow } from '../rows.js';
+import { WORKER_COLUMNS, toWorker, type WorkerRow } from '../../rows.js';
 import type { Statements } from '../statements.js';
 
-export type WorkerOps = Pick<Ops, 'refreshWorkerIfActive' | 'workerState' | 'upsertWorker' | 'markStaleWorkers'>;
+export type WorkerOps = Pick<Ops, WorkerOpName>;
 
 export function workerOps(sql: Statements): WorkerOps {
   // Each operation's statements, prepared on first use and held here (Statements.once).
