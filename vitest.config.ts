@@ -1,5 +1,43 @@
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { defineConfig } from 'vitest/config';
+
+/** The PostgreSQL suites' server: TASKWIRE_TEST_PG_URL, else the local one the project's machines run. */
+const PG_URL = process.env.TASKWIRE_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Suites that run once per driver (the engine's conformance suite and the race suite) or only on PostgreSQL. */
+const DRIVER_SUITES = ['test/engine/conformance/**/*.test.ts', 'test/races/**/*.test.ts'];
+const POSTGRES_ONLY = ['test/postgres/**/*.test.ts'];
+
+async function postgresReachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (e) {
+    return (e as Error).message || String(e);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const problem = await postgresReachable();
+if (problem) {
+  const shown = PG_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  if (process.env.TASKWIRE_REQUIRE_POSTGRES === '1') {
+    throw new Error(`TASKWIRE_REQUIRE_POSTGRES=1 but PostgreSQL at ${shown} is unreachable: ${problem}`);
+  }
+  console.log(
+    `PostgreSQL suites skipped: no server at ${shown} (${problem}). ` +
+      'Point TASKWIRE_TEST_PG_URL at one (postgres://user@host:port/db) to run them.',
+  );
+}
+
+const postgresProject = {
+  extends: true as const,
+  test: { name: 'postgres', include: [...DRIVER_SUITES, ...POSTGRES_ONLY], env: { TASKWIRE_TEST_DRIVER: 'postgres' } },
+};
 
 export default defineConfig({
   resolve: {
@@ -9,11 +47,16 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)) }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Concurrency and crash tests spawn their own processes; two files at a time keeps
     // them from starving each other on a 2-core machine.
     maxWorkers: 2,
+    env: { TASKWIRE_TEST_PG_URL: PG_URL },
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: POSTGRES_ONLY } },
+      // Left out, with the line above, when no server answers (and TASKWIRE_REQUIRE_POSTGRES is unset).
+      ...(problem ? [] : [postgresProject]),
+    ],
   },
 });

@@ -48,14 +48,14 @@ export interface App {
 /** The configuration of an empty environment: every setting's default, from config.ts. */
 const DEFAULTS: ServerConfig = loadConfig({});
 
-export function buildApp(options: AppOptions = {}): App {
+export async function buildApp(options: AppOptions = {}): Promise<App> {
   const config: ServerConfig = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   const logger = options.logger ?? createLogger({ level: config.logLevel, write: options.log });
   // Before the store: it counts its BUSY errors into the metrics from the moment it opens.
   const metrics = new Metrics();
   const store =
     options.store ??
-    openStore({
+    (await openStore({
       database: config.dbPath,
       role: 'server',
       synchronous: config.synchronous,
@@ -67,7 +67,7 @@ export function buildApp(options: AppOptions = {}): App {
       onStorageError: (e) => {
         if (e.code === 'BUSY') metrics.busyErrors.inc();
       },
-    });
+    }));
   let stopping = false;
   const isStopping = () => stopping;
   const errors = errorReporting(logger);

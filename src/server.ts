@@ -8,7 +8,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
   let config;
   try {
     config = loadConfig(env);
-    app = buildApp(config);
+    app = await buildApp(config);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof TaskwireError) {
       console.error(`taskwire: ${e.message}`);

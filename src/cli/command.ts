@@ -36,6 +36,8 @@ export type Commands = Record<string, Command>;
 export class UsageError extends Error {}
 /** The operation ran and did not succeed: exit 1. */
 export class Failure extends Error {}
+/** The command does not apply to this back end (the message names what to use instead): exit 2. */
+export class NotApplicable extends Error {}
 
 // ---------------------------------------------------------------- option values
 
@@ -150,7 +152,7 @@ function report(name: string, command: Command, e: unknown): number {
     console.error(`taskwire ${name}: ${(e as Error).message}\n${usage}`);
     return 2;
   }
-  if (e instanceof ConfigError) {
+  if (e instanceof ConfigError || e instanceof NotApplicable) {
     console.error(`taskwire: ${e.message}`);
     return 2;
   }
@@ -164,7 +166,8 @@ function report(name: string, command: Command, e: unknown): number {
           ? `; check --${field}`
           : '';
     console.error(`taskwire ${name}: ${e.message} (${e.code})${hint}${e.code === 'VALIDATION' ? `\n${usage}` : ''}`);
-    return e.code === 'VALIDATION' ? 2 : 1;
+    // A database that cannot be opened (bad URL, refused, wrong login) is the caller's setting.
+    return e.code === 'VALIDATION' || e.details?.field === 'database' ? 2 : 1;
   }
   console.error(`taskwire ${name}: ${e instanceof Failure ? '' : 'failed: '}${(e as Error).message}`);
   return 1;

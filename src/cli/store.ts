@@ -6,10 +6,10 @@
  */
 import { loadSynchronous } from '../config.js';
 import { DEFAULTS, openStore, type Maintenance, type TaskStore } from '../store/index.js';
-import { Failure, type Option, type Values } from './command.js';
+import { NotApplicable, type Option, type Values } from './command.js';
 
 export const dbOption: Record<string, Option> = {
-  db: { type: 'string', arg: 'file', description: `database file (default: $TASKWIRE_DB, else ${DEFAULTS.dbPath})` },
+  db: { type: 'string', arg: 'file|url', description: `database file or postgres:// URL (default: $TASKWIRE_DB, else ${DEFAULTS.dbPath})` },
 };
 
 export function dbPath(values: Values): string {
@@ -17,7 +17,7 @@ export function dbPath(values: Values): string {
 }
 
 export async function withStore<T>(values: Values, fn: (store: TaskStore) => Promise<T>): Promise<T> {
-  const store = openStore({ database: dbPath(values), role: 'command', synchronous: loadSynchronous() });
+  const store = await openStore({ database: dbPath(values), role: 'command', synchronous: loadSynchronous() });
   try {
     return await fn(store);
   } finally {
@@ -27,9 +27,22 @@ export async function withStore<T>(values: Values, fn: (store: TaskStore) => Pro
 
 type Job = Exclude<keyof Maintenance, 'sizes' | 'integrityCheck'>;
 
-/** A maintenance job of the store's back end, or a Failure (exit 1) when it has none. */
+/** What to do instead, where a back end has no such job. */
+const INSTEAD: Partial<Record<TaskStore['info']['kind'], Partial<Record<Job, string>>>> = {
+  postgres: {
+    backup: 'back up with pg_dump (e.g. pg_dump --schema=<schema> <database> > taskwire.sql), or your provider\'s snapshots',
+    vacuum: "PostgreSQL's autovacuum reclaims space (Taskwire's tables are tuned for it); run VACUUM yourself if you must",
+    checkpoint: 'PostgreSQL checkpoints its own write-ahead log (a superuser can force one with CHECKPOINT)',
+    optimize: 'PostgreSQL keeps planner statistics with autovacuum (or run ANALYZE)',
+  },
+};
+
+/** A maintenance job of the store's back end; where it has none, NotApplicable (exit 2) naming the way instead. */
 export function maintenanceJob<K extends Job>(store: TaskStore, job: K): NonNullable<Maintenance[K]> {
   const fn = store.maintenance[job];
-  if (!fn) throw new Failure(`${job} does not apply to the ${store.info.kind} back end`);
+  if (!fn) {
+    const instead = INSTEAD[store.info.kind]?.[job];
+    throw new NotApplicable(`${job} does not apply to the ${store.info.kind} back end${instead ? `: ${instead}` : ''}`);
+  }
   return fn.bind(store.maintenance) as NonNullable<Maintenance[K]>;
 }

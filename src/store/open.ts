@@ -2,14 +2,17 @@
  * openStore: the one door from configuration to a back end. The server, the CLI and the
  * tests name a database and get a TaskStore; only this file knows which driver serves it.
  */
-import { TaskwireError } from './errors.js';
+import type { TaskwireError } from './errors.js';
+import { isPostgresUrl } from './postgres/connection.js';
+import { PostgresTaskStore } from './postgres/store.js';
 import { SqliteTaskStore } from './sqlite/store.js';
 import type { TaskStore } from './types.js';
 
 export interface OpenStoreOptions {
   /**
-   * Where the data lives: a SQLite file path (also as `sqlite:<path>`), or ':memory:'.
-   * A `postgres://` URL is recognised and refused until that driver exists.
+   * Where the data lives: a SQLite file path (also as `sqlite:<path>`), or ':memory:';
+   * or a `postgres://` URL, with Taskwire's settings in its query string
+   * (`schema`, `pool`, `statement_timeout`: store/postgres/connection.ts).
    */
   database: string;
   /**
@@ -37,14 +40,27 @@ export interface OpenStoreOptions {
 /** How often a server checkpoints the WAL from its worker thread (ms). */
 const CHECKPOINT_EVERY_MS = 250;
 
-export function openStore(options: OpenStoreOptions): TaskStore {
-  const { database, role = 'server', onBackgroundError, ...engine } = options;
-  if (/^postgres(ql)?:\/\//i.test(database)) {
-    throw new TaskwireError('VALIDATION', 'PostgreSQL is not supported by this Taskwire yet; give a SQLite file path', { field: 'database' });
+/**
+ * Opens the store the location names. A PostgreSQL store connects and migrates first; a
+ * refused connection, a bad login or a bad URL rejects with a coded error whose message
+ * says what to fix.
+ */
+export async function openStore(options: OpenStoreOptions): Promise<TaskStore> {
+  const { database, role = 'server', onBackgroundError, synchronous: _synchronous, ...engine } = options;
+  if (isPostgresUrl(database)) {
+    return PostgresTaskStore.open({
+      ...engine,
+      url: database,
+      onBackgroundError,
+      // A command neither follows other instances nor wakes them by LISTEN.
+      feedPollMs: role === 'server' ? undefined : 0,
+      listen: role === 'server',
+    });
   }
   const path = database.startsWith('sqlite:') ? database.slice('sqlite:'.length) : database;
   return new SqliteTaskStore({
     ...engine,
+    synchronous: options.synchronous,
     path,
     // Checkpoints off the event loop in a server: an automatic one stalls the commit that
     // triggers it. A short command leaves them to SQLite.

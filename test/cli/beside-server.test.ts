@@ -21,8 +21,8 @@ afterEach(async () => {
 
 /** A server in this process on `db`, with the default outbox tailing (as `taskwire serve` has). */
 async function startServer(db: string): Promise<{ app: App; store: TaskStore; port: number }> {
-  const store = openStore({ database: db, role: 'server' });
-  const app = buildApp({ store, port: 0, host: '127.0.0.1', log: () => {} });
+  const store = await openStore({ database: db, role: 'server' });
+  const app = await buildApp({ store, port: 0, host: '127.0.0.1', log: () => {} });
   cleanups.push(() => app.stop());
   const { port } = await app.start();
   return { app, store, port };

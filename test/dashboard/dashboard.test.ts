@@ -60,7 +60,7 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'taskwire-dashboard-'));
-  const app = buildApp({ dbPath: join(dir, 'test.db'), port: 0, host: '127.0.0.1', log: () => {} });
+  const app = await buildApp({ dbPath: join(dir, 'test.db'), port: 0, host: '127.0.0.1', log: () => {} });
   const { port } = await app.start();
   cleanups.push(async () => {
     await app.stop();

@@ -28,9 +28,9 @@ interface Setup extends TestApp {
   claim(input: Record<string, unknown>): Promise<{ leaseToken: string; leaseUntil: string; task: { id: string; status: string } }[]>;
 }
 
-function setup(): Setup {
+async function setup(): Promise<Setup> {
   const clock = { t: T0 };
-  const t = makeApp({ store: { now: () => clock.t } });
+  const t = await makeApp({ store: { now: () => clock.t } });
   return {
     ...t,
     clock,
@@ -53,7 +53,7 @@ function setup(): Setup {
 
 describe('enqueueTask', () => {
   it('stores a task with the documented defaults and says it was created', async () => {
-    const t = setup();
+    const t = await setup();
     const data = await t.ok(`mutation { enqueueTask(input: { type: "email", payload: { to: "a@example.com" } }) { created task { ${TASK} } } }`);
     expect(data.enqueueTask.created).toBe(true);
     const task = data.enqueueTask.task;
@@ -90,7 +90,7 @@ describe('enqueueTask', () => {
   });
 
   it('keeps the fields it is given, and derives region and format', async () => {
-    const t = setup();
+    const t = await setup();
     const runAfter = iso(T0 + 3_600_000);
     const data = await t.ok(
       `mutation($input: EnqueueTaskInput!) { enqueueTask(input: $input) { created task { ${TASK} } } }`,
@@ -127,7 +127,7 @@ describe('enqueueTask', () => {
   });
 
   it('returns the existing task with created = false for a repeated idempotency key', async () => {
-    const t = setup();
+    const t = await setup();
     const q = `mutation($p: JSON!) { enqueueTask(input: { type: "charge", payload: $p, idempotencyKey: "order-1" }) { created task { id payload } } }`;
     const first = await t.ok(q, { p: { amount: 1 } });
     t.clock.t += 1000;
@@ -142,7 +142,7 @@ describe('enqueueTask', () => {
 
 describe('enqueueTasks', () => {
   it('enqueues every input, in order', async () => {
-    const t = setup();
+    const t = await setup();
     const data = await t.ok(
       `mutation($inputs: [EnqueueTaskInput!]!) { enqueueTasks(inputs: $inputs) { created task { id type } } }`,
       { inputs: [1, 2, 3].map((n) => ({ type: `t${n}`, payload: { n } })) },
@@ -154,7 +154,7 @@ describe('enqueueTasks', () => {
   });
 
   it('is one transaction: one bad input fails the call and stores nothing', async () => {
-    const t = setup();
+    const t = await setup();
     const eventsBefore = await t.store.lastEventId();
     const r = await t.gql(`mutation($inputs: [EnqueueTaskInput!]!) { enqueueTasks(inputs: $inputs) { task { id } } }`, {
       inputs: [
@@ -174,7 +174,7 @@ describe('enqueueTasks', () => {
 
 describe('claim, heartbeat, progress, complete, fail', () => {
   it('claimTasks takes the best tasks, marks them RUNNING and hands out lease tokens', async () => {
-    const t = setup();
+    const t = await setup();
     const low = await t.enqueue({ type: 'a', priority: 50 });
     const high = await t.enqueue({ type: 'a', priority: 1 });
     await t.enqueue({ type: 'a', priority: 100 });
@@ -201,7 +201,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
   });
 
   it('claimTasks honours queue, types and the region in capabilities', async () => {
-    const t = setup();
+    const t = await setup();
     const eu = await t.enqueue({ type: 'render', compatibility: { region: 'eu' } });
     const us = await t.enqueue({ type: 'render', compatibility: { region: 'us' } });
     const other = await t.enqueue({ type: 'email' });
@@ -215,7 +215,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
   });
 
   it('heartbeat extends held leases, reports lost ones, and registers the worker', async () => {
-    const t = setup();
+    const t = await setup();
     const task = await t.enqueue({ type: 'a' });
     const [c] = await t.claim({ workerId: 'w1', leaseSeconds: 30 });
     t.clock.t += 10_000;
@@ -248,7 +248,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
   });
 
   it('reportProgress records progress and its message', async () => {
-    const t = setup();
+    const t = await setup();
     await t.enqueue({ type: 'a' });
     const [c] = await t.claim({ workerId: 'w1' });
     t.clock.t += 500;
@@ -266,7 +266,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
   });
 
   it('completeTask stores the result, ends the lease and unblocks dependents', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     const b = await t.enqueue({ type: 'b', dependsOn: [a.id] });
     expect(b.status).toBe('BLOCKED');
@@ -289,7 +289,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
   });
 
   it('completeTasks acknowledges a batch at once, and all or none', async () => {
-    const t = setup();
+    const t = await setup();
     for (let i = 0; i < 4; i++) await t.enqueue({ type: 'a' });
     const claimed = await t.claim({ workerId: 'w1', limit: 4 });
     expect(claimed).toHaveLength(4);
@@ -306,7 +306,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
   });
 
   it('failTask schedules a retry while attempts remain, then FAILED', async () => {
-    const t = setup();
+    const t = await setup();
     const task = await t.enqueue({ type: 'a', maxAttempts: 2 });
     const fail = `mutation($input: FailTaskInput!) { failTask(input: $input) { id status attempts errorMessage runAfter finishedAt leaseUntil } }`;
     const [c1] = await t.claim({ workerId: 'w1' });
@@ -330,7 +330,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
   });
 
   it('failTask with retryable: false fails at once', async () => {
-    const t = setup();
+    const t = await setup();
     const task = await t.enqueue({ type: 'a', maxAttempts: 5 });
     const [c] = await t.claim({ workerId: 'w1' });
     const r = await t.ok(
@@ -343,7 +343,7 @@ describe('claim, heartbeat, progress, complete, fail', () => {
 
 describe('cancelTask and retryTask', () => {
   it('cancels a QUEUED task at once, and its BLOCKED dependents with it', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     const b = await t.enqueue({ type: 'b', dependsOn: [a.id] });
     const r = await t.ok(`mutation($id: ID!) { cancelTask(id: $id, reason: "not needed") { id status errorMessage finishedAt } }`, {
@@ -355,7 +355,7 @@ describe('cancelTask and retryTask', () => {
   });
 
   it('asks the worker of a RUNNING task to stop; the task is CANCELLED when it gives up', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     const [c] = await t.claim({ workerId: 'w1' });
     const r = await t.ok(`mutation($id: ID!) { cancelTask(id: $id) { status cancelRequested } }`, { id: a.id });
@@ -371,7 +371,7 @@ describe('cancelTask and retryTask', () => {
   });
 
   it('retryTask puts a FAILED task back in the queue with its attempts reset', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a', maxAttempts: 1 });
     const [c] = await t.claim({ workerId: 'w1' });
     await t.ok(`mutation($input: FailTaskInput!) { failTask(input: $input) { status } }`, {
@@ -386,7 +386,7 @@ describe('cancelTask and retryTask', () => {
   });
 
   it('cancelTask and retryTask accept the bare numeric id as well as the global id', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     const r = await t.ok(`mutation($id: ID!) { cancelTask(id: $id) { id status } }`, { id: String(num(a.id)) });
     expect(r.cancelTask).toEqual({ id: a.id, status: 'CANCELLED' });
@@ -397,7 +397,7 @@ describe('cancelTask and retryTask', () => {
 
 describe('logs', () => {
   it('appendTaskLog stores a log line that task.logs pages through', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     const other = await t.enqueue({ type: 'b' });
     const append = `mutation($input: AppendTaskLogInput!) { appendTaskLog(input: $input) { id at level message details task { id } } }`;
@@ -429,7 +429,7 @@ describe('logs', () => {
   });
 
   it('appendTaskLog with a lease token is accepted only while the lease is held', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     const [c] = await t.claim({ workerId: 'w1' });
     const q = `mutation($input: AppendTaskLogInput!) { appendTaskLog(input: $input) { message } }`;
@@ -442,14 +442,14 @@ describe('logs', () => {
 
 describe('task and tasks', () => {
   it('task(id) returns null for an id that does not exist', async () => {
-    const t = setup();
+    const t = await setup();
     const r = await t.gql(`{ task(id: "12345") { id } }`);
     expect(r.errors).toBeUndefined();
     expect(r.data).toEqual({ task: null });
   });
 
   it('filters by status, queue, type, region, format, correlationId, idempotencyKey and creation time', async () => {
-    const t = setup();
+    const t = await setup();
     const ids: Record<string, string> = {};
     const add = async (name: string, input: Record<string, unknown>) => {
       t.clock.t += 1000;
@@ -486,7 +486,7 @@ describe('task and tasks', () => {
   });
 
   it('pages with first/after visit every row exactly once, in every order', async () => {
-    const t = setup();
+    const t = await setup();
     const all: string[] = [];
     for (let i = 0; i < 23; i++) {
       t.clock.t += (i % 3) * 1000; // some equal timestamps
@@ -539,7 +539,7 @@ describe('task and tasks', () => {
   });
 
   it('dependsOn and dependents list the tasks on either side of a dependency', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     const b = await t.enqueue({ type: 'b' });
     const c = await t.enqueue({ type: 'c', dependsOn: [a.id, b.id] });
@@ -557,7 +557,7 @@ describe('task and tasks', () => {
 
 describe('node', () => {
   it('resolves Task, Worker and TaskLog global IDs', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'render' });
     await t.claim({ workerId: 'w-7' });
     const log = await t.ok(`mutation($id: ID!) { appendTaskLog(input: { taskId: $id, level: INFO, message: "hello" }) { id } }`, {
@@ -583,7 +583,7 @@ describe('node', () => {
   });
 
   it('returns null (at most with a NOT_FOUND error) for a global ID of a record that does not exist', async () => {
-    const t = setup();
+    const t = await setup();
     for (const id of [gid('Task', 999), gid('Worker', 'nobody'), gid('TaskLog', 999)]) {
       const r = await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id });
       expect(r.data, decode(id)).toEqual({ node: null });
@@ -594,7 +594,7 @@ describe('node', () => {
 
 describe('workers', () => {
   it('worker(id) takes the raw or the global id; workers filters by status', async () => {
-    const t = setup();
+    const t = await setup();
     const a = await t.enqueue({ type: 'a' });
     await t.enqueue({ type: 'b' });
     await t.claim({ workerId: 'w1', types: ['a'], capabilities: { region: 'eu', formats: ['png'] } });
@@ -626,7 +626,7 @@ describe('workers', () => {
 
 describe('queueStats', () => {
   it('counts tasks by status and type, overall and per queue', async () => {
-    const t = setup();
+    const t = await setup();
     for (let i = 0; i < 3; i++) await t.enqueue({ type: 'a' });
     await t.enqueue({ type: 'b' });
     await t.enqueue({ type: 'b', queue: 'other' });
@@ -657,7 +657,7 @@ describe('queueStats', () => {
 
 describe('concurrency limits', () => {
   it('setConcurrencyLimit caps RUNNING tasks per queue and per type; null removes a limit', async () => {
-    const t = setup();
+    const t = await setup();
     for (let i = 0; i < 4; i++) await t.enqueue({ type: 'a' });
     for (let i = 0; i < 4; i++) await t.enqueue({ type: 'b' });
     const set = `mutation($input: ConcurrencyLimitInput!) { setConcurrencyLimit(input: $input) { queue type limit } }`;

@@ -163,13 +163,13 @@ function expectCoded(r: GqlResult, c: Case, transport: string) {
 
 describe('expected errors carry their code', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s: over HTTP (yoga.fetch)', async (_name, c) => {
-    const t = makeApp();
+    const t = await makeApp();
     const variables = c.setup ? await c.setup(t) : c.variables;
     expectCoded(await t.gql(c.query, variables), c, 'HTTP (yoga.fetch)');
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s: over HTTP on the real port', async (_name, c) => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     const variables = c.setup ? await c.setup(t) : c.variables;
     const res = await fetch(url, {
@@ -181,14 +181,14 @@ describe('expected errors carry their code', () => {
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s: over SSE', async (_name, c) => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     const variables = c.setup ? await c.setup(t) : c.variables;
     expectCoded(await sseOnce(url, c.query, variables), c, 'SSE');
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s: over WebSocket', async (_name, c) => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const variables = c.setup ? await c.setup(t) : c.variables;
     const client = wsClient(wsUrl);
@@ -196,7 +196,7 @@ describe('expected errors carry their code', () => {
   });
 
   it('a subscription refused for an expected reason gets its code over WebSocket', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     for (const [query, code] of [
@@ -241,7 +241,7 @@ describe('unexpected errors are masked', () => {
   ];
 
   it('over HTTP, in-process and on the real port', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     breakStore(t);
     for (const query of OPS) {
@@ -257,7 +257,7 @@ describe('unexpected errors are masked', () => {
   });
 
   it('over WebSocket, for queries, mutations and subscriptions', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     breakStore(t);
     const client = wsClient(wsUrl);
@@ -271,7 +271,7 @@ describe('unexpected errors are masked', () => {
 
   it('logs each unexpected error once, with the id of its request', async () => {
     const lines: { msg?: string; reqId?: string; err?: { message?: string } }[] = [];
-    const t = makeApp({ log: (line) => lines.push(JSON.parse(line)) });
+    const t = await makeApp({ log: (line) => lines.push(JSON.parse(line)) });
     const { url, wsUrl } = await t.listen();
     breakStore(t);
     const unexpected = () => lines.filter((l) => l.msg === 'unexpected error');
@@ -294,7 +294,7 @@ describe('unexpected errors are masked', () => {
   });
 
   it('when the database is closed underneath the server', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl, url } = await t.listen();
     const client = wsClient(wsUrl);
     await t.ok(`mutation { enqueueTask(input: { type: "x", payload: {} }) { task { id } } }`);

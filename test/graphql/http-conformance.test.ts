@@ -121,7 +121,7 @@ let t: TestApp;
 let url: string;
 
 beforeAll(async () => {
-  t = makeApp();
+  t = await makeApp();
   ({ url } = await t.listen());
   // graphql-jit compiles a document on its fifth run: warm the valid cases so that both
   // the compiled and the interpreted answers are compared below.

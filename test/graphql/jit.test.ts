@@ -67,7 +67,7 @@ async function enqueueOne(t: TestApp): Promise<string> {
 
 describe('which operations run compiled', () => {
   it('queries and mutations do', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const id = await enqueueOne(t);
     expect(await runsCompiled(t, `query($id: ID!) { task(id: $id) { id status createdAt payload } }`, { id })).toBe(true);
     expect(await runsCompiled(t, `mutation($i: EnqueueTaskInput!) { enqueueTask(input: $i) { created } }`, { i: { type: 'x', payload: { a: 1 } } })).toBe(true);
@@ -75,7 +75,7 @@ describe('which operations run compiled', () => {
   });
 
   it('subscriptions, several operations, directives, fragments before fields, JSON literals and bad variables do not', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const id = await enqueueOne(t);
     expect(await runsCompiled(t, `subscription($id: ID!) { taskUpdated(id: $id) { id } }`, { id })).toBe(false);
     expect(await runsCompiled(t, `query A { tasks { totalCount } } query B { lastEventCursor }`, undefined, 'B')).toBe(false);
@@ -88,7 +88,7 @@ describe('which operations run compiled', () => {
 
 describe('a compiled operation answers as graphql-js does', () => {
   it('masks a scalar that fails to serialize and a non-null field that resolved to null', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const id = await enqueueOne(t);
     const getTask = t.store.getTask.bind(t.store);
     for (const [field, broken] of [
@@ -108,7 +108,7 @@ describe('a compiled operation answers as graphql-js does', () => {
   });
 
   it('keeps the code, message and locations of an expected error', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const query = `mutation($id: ID!) { cancelTask(id: $id) { id } }`;
     expect(await runsCompiled(t, query, { id: '999999' })).toBe(true);
     for (const { where, status, result } of await everywhere(t, query, { id: '999999' })) {
@@ -128,7 +128,7 @@ describe('a compiled operation answers as graphql-js does', () => {
   });
 
   it('reports a variable that does not coerce with the scalar’s own message', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const query = `query($a: DateTime) { tasks(filter: { createdAfter: $a }) { totalCount } }`;
     for (const { where, status, result } of await everywhere(t, query, { a: '2026-01-01T00:00:00' })) {
       if (where === 'yoga.fetch') expect(status, where).toBe(400);
@@ -138,7 +138,7 @@ describe('a compiled operation answers as graphql-js does', () => {
   });
 
   it('keeps variables inside a JSON literal', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const query = `mutation($u: String) { enqueueTask(input: { type: "x", payload: { url: $u, list: [1, $u] } }) { task { payload } } }`;
     for (const { where, result } of await everywhere(t, query, { u: 'a.png' })) {
       expect(result, where).toEqual({ data: { enqueueTask: { task: { payload: { url: 'a.png', list: [1, 'a.png'] } } } } });
@@ -146,7 +146,7 @@ describe('a compiled operation answers as graphql-js does', () => {
   });
 
   it('runs the operation named, of a document with several', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     await enqueueOne(t);
     const query = `query A { tasks { totalCount } } query B { lastEventCursor }`;
     const enveloped = t.app.yoga.getEnveloped({});
@@ -162,7 +162,7 @@ describe('a compiled operation answers as graphql-js does', () => {
   });
 
   it('keeps the order of fields, fragments included', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     await enqueueOne(t);
     const query = `{ tasks { ...F edges { node { id } } } } fragment F on TaskConnection { totalCount }`;
     for (const { where, raw } of await everywhere(t, query)) {

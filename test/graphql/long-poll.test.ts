@@ -25,7 +25,7 @@ function track<T>(p: Promise<T>) {
 
 describe('claimTasks long-poll', () => {
   it('returns the task as soon as one is enqueued during the wait', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const claim = track(t.gql(CLAIM, { w: 'lp1', wait: 5 }));
     await untilWaiting(t, 'lp1');
     expect(claim.settled, 'the claim returned before any task existed').toBe(false);
@@ -44,7 +44,7 @@ describe('claimTasks long-poll', () => {
   });
 
   it('is woken by a task that is requeued (retryTask)', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { task } = await t.store.enqueue({ type: 'job', payload: {}, maxAttempts: 1 });
     const [c] = await t.store.claim({ workerId: 'first' });
     await t.store.fail({ taskId: task.id, leaseToken: c!.leaseToken, error: 'x' });
@@ -59,7 +59,7 @@ describe('claimTasks long-poll', () => {
   });
 
   it('works over WebSocket too', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const claim = track(wsOnce(client, CLAIM, { w: 'lp3', wait: 5, q: 'media' }));
@@ -73,7 +73,7 @@ describe('claimTasks long-poll', () => {
   });
 
   it('returns [] when the wait passes with no work', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const start = Date.now();
     const r = await t.gql(CLAIM, { w: 'lp4', wait: 1 });
     const elapsed = Date.now() - start;
@@ -83,7 +83,7 @@ describe('claimTasks long-poll', () => {
   });
 
   it('caps the wait at maxWaitSeconds', async () => {
-    const t = makeApp({ maxWaitSeconds: 1 });
+    const t = await makeApp({ maxWaitSeconds: 1 });
     const start = Date.now();
     const r = await t.gql(CLAIM, { w: 'lp5', wait: 60 });
     expect(r).toEqual({ data: { claimTasks: [] } });
@@ -91,7 +91,7 @@ describe('claimTasks long-poll', () => {
   });
 
   it('ends early with [] when the server stops', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     const claim = track(
       fetch(url, {
@@ -112,7 +112,7 @@ describe('claimTasks long-poll', () => {
 
 describe('a long-poll whose client has gone', () => {
   it('claims nothing after an HTTP client disconnects', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     const aborter = new AbortController();
     const pending = fetch(url, {
@@ -135,7 +135,7 @@ describe('a long-poll whose client has gone', () => {
   });
 
   it('claims nothing after a WebSocket client completes the operation', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const results: unknown[] = [];
@@ -164,7 +164,7 @@ describe('a long-poll whose client has gone', () => {
 
 describe('stop() and WebSocket operations', () => {
   it('lets a WebSocket mutation in flight answer before the socket closes', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     await t.store.enqueue({ type: 'x', payload: {} });

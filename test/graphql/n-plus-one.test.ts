@@ -39,10 +39,10 @@ interface Counted extends TestApp {
   measure(query: string): Promise<{ statements: number; sql: string[]; data: any }>;
 }
 
-function countingApp(): Counted {
+async function countingApp(): Promise<Counted> {
   let counting = false;
   const sql: string[] = [];
-  const t = makeApp({
+  const t = await makeApp({
     store: {
       trace: (s: string) => {
         if (counting) sql.push(s);
@@ -84,7 +84,7 @@ async function populate(t: TestApp, n: number): Promise<void> {
 
 describe('listing tasks with their relations', () => {
   it('runs a bounded number of statements for 100 tasks, and gets the relations right', async () => {
-    const t = countingApp();
+    const t = await countingApp();
     await populate(t, 100);
     const { statements, sql, data } = await t.measure(LIST);
     const nodes = data.tasks.edges.map((e: { node: any }) => e.node);
@@ -100,9 +100,9 @@ describe('listing tasks with their relations', () => {
   });
 
   it('runs the same number of statements for 10 tasks as for 100', async () => {
-    const small = countingApp();
+    const small = await countingApp();
     await populate(small, 10);
-    const large = countingApp();
+    const large = await countingApp();
     await populate(large, 100);
     for (const query of [LIST, NESTED]) {
       const a = await small.measure(query);

@@ -35,7 +35,7 @@ let port: number;
 let wsUrl: string;
 
 beforeAll(async () => {
-  t = makeApp();
+  t = await makeApp();
   ({ port, wsUrl } = await t.listen());
 });
 afterAll(() => stopApps());

@@ -13,7 +13,7 @@ afterEach(stopApps);
 
 describe('/health', () => {
   it('reports ok, the back end, the schema version and the applied settings', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { base } = await t.listen();
     const res = await fetch(`${base}/health`);
     expect(res.status).toBe(200);
@@ -39,7 +39,7 @@ describe('/health', () => {
 
 describe('GraphiQL', () => {
   it('is served at /graphql to browsers, with no script or style from the network', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const res = await t.app.yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
@@ -59,7 +59,7 @@ describe('GraphiQL', () => {
   });
 
   it('opens with a ready example (a taskEvents subscription and an enqueue) that validates and runs', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const html = await (await t.app.yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
     // The page carries the example as its default query (JSON-escaped in its config).
     expect(html).toContain(JSON.stringify(GRAPHIQL_EXAMPLE).slice(1, -1));
@@ -92,7 +92,7 @@ describe('GraphiQL', () => {
   });
 
   it('is not served to API clients (they get GraphQL)', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const res = await t.app.yoga.fetch('http://localhost/graphql?query=%7B__typename%7D', { headers: { accept: 'application/json' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
@@ -101,7 +101,7 @@ describe('GraphiQL', () => {
 
 describe('request body limit', () => {
   it('refuses a body larger than maxBodyBytes, declared up front', async () => {
-    const t = makeApp({ maxBodyBytes: 2048 });
+    const t = await makeApp({ maxBodyBytes: 2048 });
     const { url } = await t.listen();
     const query = `mutation($p: JSON!) { enqueueTask(input: { type: "x", payload: $p }) { task { id } } }`;
     const res = await fetch(url, {
@@ -123,7 +123,7 @@ describe('request body limit', () => {
   });
 
   it('refuses a chunked body once it grows past maxBodyBytes', async () => {
-    const t = makeApp({ maxBodyBytes: 2048 });
+    const t = await makeApp({ maxBodyBytes: 2048 });
     const { port } = await t.listen();
     const query = `mutation($p: JSON!) { enqueueTask(input: { type: "x", payload: $p }) { task { id } } }`;
     const text = JSON.stringify({ query, variables: { p: { blob: 'x'.repeat(8192) } } });
@@ -147,7 +147,7 @@ describe('request body limit', () => {
 
 describe('graceful stop', () => {
   it('closes open WebSockets with 1001 and stops accepting requests', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url, wsUrl } = await t.listen();
     const closes: number[] = [];
     const base = t.store.bus.listenerCount;
@@ -162,7 +162,7 @@ describe('graceful stop', () => {
   });
 
   it('lets a request in flight finish', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     // A long-poll is the easiest request to hold in flight; stop ends it with [] (a normal answer).
     const pending = fetch(url, {

@@ -90,7 +90,7 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
 
 describe('taskEvents over graphql-ws', () => {
   it('delivers every event of a task in order, with increasing cursors', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -117,7 +117,7 @@ describe('taskEvents over graphql-ws', () => {
   });
 
   it('a client that reconnects with its last cursor gets exactly what it missed, then live events', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const base = t.store.bus.listenerCount;
 
@@ -156,7 +156,7 @@ describe('taskEvents over graphql-ws', () => {
   });
 
   it('has no gap and no duplicate at the seam while writes keep landing during replay', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     // More than one replay page (500 rows) behind.
     await t.store.enqueueMany(Array.from({ length: 1200 }, (_, i) => ({ type: 'before', payload: { i } })));
@@ -183,7 +183,7 @@ describe('taskEvents over graphql-ws', () => {
   });
 
   it('filters by status, type and region', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -216,7 +216,7 @@ describe('taskEvents over graphql-ws', () => {
 
 describe('taskEvents seams, in-process', () => {
   it('does not lose an event published while the replay read is in flight', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     await t.store.enqueue({ type: 'old', payload: {} });
     const after = await t.store.lastEventId();
     const it = await subscribeInProcess(t, `subscription($a: String) { taskEvents(after: $a) { cursor kind task { type } } }`, {
@@ -237,7 +237,7 @@ describe('taskEvents seams, in-process', () => {
   });
 
   it('closes a subscription that falls too far behind with SLOW_CONSUMER, and lets go of the bus', async () => {
-    const t = makeApp({ subscriptionBuffer: 5 });
+    const t = await makeApp({ subscriptionBuffer: 5 });
     const base = t.store.bus.listenerCount;
     const it = await subscribeInProcess(t, `subscription { taskEvents { cursor } }`);
     const first = it.next();
@@ -275,7 +275,7 @@ function countReads(t: TestApp): (id: number) => number {
 
 describe('taskEvents: one read per event, never a stale one', () => {
   it('subscriptions that receive the same event together share one read of the task', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const reads = countReads(t);
     const base = t.store.bus.listenerCount;
@@ -303,7 +303,7 @@ describe('taskEvents: one read per event, never a stale one', () => {
   }
 
   it('subscriptions waiting together for an event share one read (in-process)', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const reads = countReads(t);
     const { ready, busy, warm } = await twoLive(t);
     expect(reads(warm.id)).toBe(1);
@@ -312,7 +312,7 @@ describe('taskEvents: one read per event, never a stale one', () => {
   });
 
   it('a subscription that maps the event after a newer write reads the task again and sees that write', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const reads = countReads(t);
     const { ready, busy } = await twoLive(t);
     const next = ready.next();
@@ -347,7 +347,7 @@ describe('taskEvents: one read per event, never a stale one', () => {
   });
 
   it('a subscription that maps the event in a later turn reads the task again, even with nothing written since', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const reads = countReads(t);
     const { ready, busy } = await twoLive(t);
     const next = ready.next();
@@ -364,7 +364,7 @@ describe('taskEvents: one read per event, never a stale one', () => {
 
 describe('taskUpdated', () => {
   it('emits the current state first, then every change', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const { task } = await t.store.enqueue({ type: 'job', payload: {} });
@@ -397,7 +397,7 @@ describe('taskUpdated', () => {
   });
 
   it('sends a change made between the first state and the next pull (no lost update)', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { task } = await t.store.enqueue({ type: 'job', payload: {} });
     const it = await subscribeInProcess(t, `subscription($id: ID!) { taskUpdated(id: $id) { status } }`, { id: String(task.id) });
     const first = await it.next();
@@ -413,7 +413,7 @@ describe('taskUpdated', () => {
 
   it('sends a progress change made in the same millisecond as the previous change', async () => {
     // A frozen clock makes "the same millisecond" certain; at thousands of writes a second it is common.
-    const t = makeApp({ store: { now: () => Date.UTC(2025, 0, 1) } });
+    const t = await makeApp({ store: { now: () => Date.UTC(2025, 0, 1) } });
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const { task } = await t.store.enqueue({ type: 'job', payload: {} });
@@ -433,7 +433,7 @@ describe('taskUpdated', () => {
 
 describe('taskLogAdded', () => {
   it('sends the log lines of one task, in order', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const a = (await t.store.enqueue({ type: 'job', payload: {} })).task;
@@ -460,7 +460,7 @@ describe('taskLogAdded', () => {
 
 describe('workerUpdated', () => {
   it('sends a worker when it registers and when its capabilities change', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -489,7 +489,7 @@ describe('queueStatsUpdated', () => {
     r?.data?.queueStatsUpdated.counts.find((c: { status: string }) => c.status === 'QUEUED').count as number | undefined;
 
   it('emits the stats now, then after changes', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     await t.store.enqueue({ type: 'x', payload: {} });
@@ -506,7 +506,7 @@ describe('queueStatsUpdated', () => {
   });
 
   it('is throttled: 100 quick changes give a handful of emissions in the next second', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -526,7 +526,7 @@ describe('queueStatsUpdated', () => {
   });
 
   it('folds a burst of changes into one read: once the stats show the burst, they stop', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -542,7 +542,7 @@ describe('queueStatsUpdated', () => {
   });
 
   it('stays open under a busy queue (the throttle is not a slow consumer)', async () => {
-    const t = makeApp(); // default subscription buffer (1000)
+    const t = await makeApp(); // default subscription buffer (1000)
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -560,7 +560,7 @@ describe('queueStatsUpdated', () => {
   });
 
   it('sends a change made between the first stats and the next pull', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const it = await subscribeInProcess(t, STATS, { q: 'default' });
     const first = await it.next();
     expect(queued(first.value)).toBe(0);
@@ -574,7 +574,7 @@ describe('queueStatsUpdated', () => {
 
 describe('SSE', () => {
   it('runs a subscription over text/event-stream on the real port', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     const { task } = await t.store.enqueue({ type: 'job', payload: {} });
     const base = t.store.bus.listenerCount;
@@ -636,7 +636,7 @@ describe('ending a subscription lets go of it on the server at once', () => {
   const QUIET = `subscription { taskLogAdded(taskId: "999999") { id } }`;
 
   it('when a graphql-ws client completes it', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -649,7 +649,7 @@ describe('ending a subscription lets go of it on the server at once', () => {
   });
 
   it('when a graphql-ws client disconnects', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const base = t.store.bus.listenerCount;
@@ -660,7 +660,7 @@ describe('ending a subscription lets go of it on the server at once', () => {
   });
 
   it('when an SSE client aborts', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { url } = await t.listen();
     const base = t.store.bus.listenerCount;
     const abort = new AbortController();

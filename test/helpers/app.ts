@@ -44,12 +44,12 @@ export interface MakeAppOptions extends Omit<AppOptions, 'store'> {
   store?: Partial<SqliteStoreOptions>;
 }
 
-export function makeApp(options: MakeAppOptions = {}): TestApp {
+export async function makeApp(options: MakeAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'taskwire-gql-'));
   const dbPath = join(dir, 'test.db');
   const { store: storeOptions, ...appOptions } = options;
   const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0, ...storeOptions });
-  const app = buildApp({ store, port: 0, host: '127.0.0.1', sweepIntervalMs: 60_000, log: () => {}, ...appOptions });
+  const app = await buildApp({ store, port: 0, host: '127.0.0.1', sweepIntervalMs: 60_000, log: () => {}, ...appOptions });
   live.push({ app, dir });
 
   const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> => {

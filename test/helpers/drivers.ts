@@ -10,7 +10,9 @@
 import { join } from 'node:path';
 import type { EngineOptions } from '../../src/store/engine/engine.js';
 import type { TaskStore } from '../../src/store/index.js';
+import { PostgresTaskStore } from '../../src/store/postgres/store.js';
 import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
+import { freshSchemaUrl, postgresProbe } from './postgres.js';
 import { sqliteProbe } from './sqlite.js';
 import { Clock, mulberry32, tempDir, track, type Probe, type TestStore } from './store.js';
 
@@ -45,6 +47,17 @@ const DRIVERS: Record<string, Driver> = {
       // No tailing timer: a test calls pollOutbox() when it wants other writers' rows.
       const store = new SqliteTaskStore({ ...engine, path: location, tailIntervalMs: 0 });
       return { store, probe: sqliteProbe(store) };
+    },
+  },
+  postgres: {
+    // A schema of its own per database, on the server TASKWIRE_TEST_PG_URL names.
+    async newDatabase() {
+      return freshSchemaUrl({ pool: '4' });
+    },
+    async open(location, engine) {
+      // As with SQLite: no feed timer and no LISTEN; a test calls pollOutbox() for other stores' rows.
+      const store = await PostgresTaskStore.open({ ...engine, url: location, feedPollMs: 0, listen: false });
+      return { store, probe: postgresProbe(store) };
     },
   },
 };

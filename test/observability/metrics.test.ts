@@ -20,7 +20,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 describe('/metrics', () => {
   it('reports what a known sequence of operations did', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { base } = await t.listen();
     for (const type of ['resize', 'resize', 'email']) await t.store.enqueue({ type, payload: {} });
     const [claimed] = await t.store.claim({ workerId: 'w1', types: ['resize'] });
@@ -52,7 +52,7 @@ describe('/metrics', () => {
   });
 
   it('counts open WebSocket connections and their operations', async () => {
-    const t = makeApp();
+    const t = await makeApp();
     const { base, wsUrl } = await t.listen();
     const { createClient } = await import('graphql-ws');
     const WebSocket = (await import('ws')).default;

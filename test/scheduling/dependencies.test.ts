@@ -24,9 +24,9 @@ interface GTask {
   logs: { edges: { node: { level: string; message: string } }[] };
 }
 
-function api(options: { backoffBaseMs?: number } = {}) {
+async function api(options: { backoffBaseMs?: number } = {}) {
   const clock = new Clock(T0);
-  const t = makeApp({ store: { now: clock.now, random: () => 0.5, ...options } });
+  const t = await makeApp({ store: { now: clock.now, random: () => 0.5, ...options } });
   const enqueue = async (type: string, dependsOn: string[] = [], extra: Record<string, unknown> = {}) =>
     (
       await t.ok(`mutation($input: EnqueueTaskInput!) { enqueueTask(input: $input) { task { id status } } }`, {
@@ -75,7 +75,7 @@ const logsOf = (x: GTask) => x.logs.edges.map((e) => e.node);
 
 describe('unblocking order', () => {
   it('fan-in: C stays BLOCKED until both A and B SUCCEEDED, then is QUEUED with one UNBLOCKED event', async () => {
-    const { t, enqueue, finish, task, statuses, events, claim } = api();
+    const { t, enqueue, finish, task, statuses, events, claim } = await api();
     const a = await enqueue('a');
     const b = await enqueue('b');
     const c = await enqueue('c', [a.id, b.id]);
@@ -99,7 +99,7 @@ describe('unblocking order', () => {
   });
 
   it('a chain A -> B -> C -> D unblocks one link at a time, in order', async () => {
-    const { t, enqueue, finish, statuses, events } = api();
+    const { t, enqueue, finish, statuses, events } = await api();
     const a = await enqueue('a');
     const b = await enqueue('b', [a.id]);
     const c = await enqueue('c', [b.id]);
@@ -130,7 +130,7 @@ describe('unblocking order', () => {
   });
 
   it('a retried failure does not unblock or cancel: dependents wait for the attempt that succeeds', async () => {
-    const { t, clock, enqueue, claim, statuses } = api({ backoffBaseMs: 1000 });
+    const { t, clock, enqueue, claim, statuses } = await api({ backoffBaseMs: 1000 });
     const a = await enqueue('a', [], { maxAttempts: 2 });
     const b = await enqueue('b', [a.id]);
     const [c1] = await claim('a');
@@ -149,7 +149,7 @@ describe('unblocking order', () => {
 
 describe('failure and cancellation cascade', () => {
   it('a failure cancels a diamond below it once per task, transitively, with the reason in errorMessage and logs', async () => {
-    const { t, enqueue, finish, task, events } = api();
+    const { t, enqueue, finish, task, events } = await api();
     const a = await enqueue('a');
     const b = await enqueue('b', [a.id]);
     const c = await enqueue('c', [a.id]);
@@ -185,7 +185,7 @@ describe('failure and cancellation cascade', () => {
   });
 
   it('fan-in with one dependency SUCCEEDED and the other FAILED: the join is cancelled, naming the failed one', async () => {
-    const { enqueue, finish, task } = api();
+    const { enqueue, finish, task } = await api();
     const a = await enqueue('a');
     const b = await enqueue('b');
     const join = await enqueue('join', [a.id, b.id]);
@@ -201,7 +201,7 @@ describe('failure and cancellation cascade', () => {
   });
 
   it('cancelTask cascades down a 40-deep chain in one call; tasks beside the chain are untouched', async () => {
-    const { t, enqueue, task, statuses } = api();
+    const { t, enqueue, task, statuses } = await api();
     const chain = [await enqueue('l0')];
     for (let i = 1; i < 40; i++) chain.push(await enqueue(`l${i}`, [chain[i - 1]!.id]));
     const done = await enqueue('done');
@@ -224,7 +224,7 @@ describe('failure and cancellation cascade', () => {
   });
 
   it('a timeout on the last attempt fails the task (sweep) and cancels its dependents', async () => {
-    const { t, clock, enqueue, claim, task } = api();
+    const { t, clock, enqueue, claim, task } = await api();
     const a = await enqueue('a', [], { timeoutSeconds: 5, maxAttempts: 1 });
     const b = await enqueue('b', [a.id]);
     const c = await enqueue('c', [b.id]);
@@ -240,7 +240,7 @@ describe('failure and cancellation cascade', () => {
   });
 
   it('a lease that expires on the last attempt fails the task (sweep) and cancels its dependents', async () => {
-    const { t, clock, enqueue, claim, task } = api();
+    const { t, clock, enqueue, claim, task } = await api();
     const a = await enqueue('a', [], { maxAttempts: 1 });
     const b = await enqueue('b', [a.id]);
     await claim('a', 10);
@@ -251,7 +251,7 @@ describe('failure and cancellation cascade', () => {
   });
 
   it('a RUNNING dependency that is cancelled keeps its dependents BLOCKED until its worker gives up, then cancels them', async () => {
-    const { t, enqueue, claim, task } = api();
+    const { t, enqueue, claim, task } = await api();
     const a = await enqueue('a');
     const b = await enqueue('b', [a.id]);
     const [ca] = await claim('a');
@@ -267,7 +267,7 @@ describe('failure and cancellation cascade', () => {
   });
 
   it('dependsOn naming an unknown task is a VALIDATION error that names it; nothing is enqueued', async () => {
-    const { t, enqueue } = api();
+    const { t, enqueue } = await api();
     const a = await enqueue('a');
     const ghost = Buffer.from('Task:424242').toString('base64');
     const r = await t.gql(`mutation($input: EnqueueTaskInput!) { enqueueTask(input: $input) { task { id } } }`, {

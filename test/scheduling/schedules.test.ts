@@ -23,7 +23,7 @@ describe('schedules through GraphQL', () => {
   const LIST = `{ schedules { name enabled nextRunAt lastRunAt lastTask { id status type idempotencyKey logs { edges { node { level message } } } } } }`;
 
   it('a bad expression, time zone or interval is extensions.code VALIDATION with a message that names it', async () => {
-    const t = makeApp({ store: { now: () => at('2026-01-01T00:00:00Z') } });
+    const t = await makeApp({ store: { now: () => at('2026-01-01T00:00:00Z') } });
     const task = { type: 'x', payload: {} };
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ cron: '61 * * * *' }, /cron "61 \* \* \* \*" is not valid/],
@@ -44,7 +44,7 @@ describe('schedules through GraphQL', () => {
 
   it('upsertSchedule, schedules (nextRunAt, lastRunAt, lastTask), setScheduleEnabled and deleteSchedule', async () => {
     const clock = new Clock(at('2026-03-01T08:10:00Z'));
-    const t = makeApp({ store: { now: clock.now } });
+    const t = await makeApp({ store: { now: clock.now } });
     const created = await t.ok(UPSERT, {
       input: {
         name: 'digest',
@@ -109,7 +109,7 @@ describe('schedules through GraphQL', () => {
 
   it('lastTask is null, without an error, once retention has removed that task', async () => {
     const clock = new Clock(at('2026-01-01T00:00:00Z'));
-    const t = makeApp({ store: { now: clock.now } });
+    const t = await makeApp({ store: { now: clock.now } });
     // A monthly job: its last task is older than the 7-day retention for most of the month.
     await t.store.upsertSchedule(job('monthly', { cron: '0 0 1 * *' }));
     clock.t = at('2026-02-01T00:00:00Z');
@@ -127,7 +127,7 @@ describe('schedules through GraphQL', () => {
 
   it("the server's sweep tick fires due schedules by itself", async () => {
     const clock = new Clock(at('2026-01-01T00:00:00Z'));
-    const t = makeApp({ store: { now: clock.now }, sweepIntervalMs: 20 });
+    const t = await makeApp({ store: { now: clock.now }, sweepIntervalMs: 20 });
     await t.store.upsertSchedule(job('auto', { intervalSeconds: 60 }));
     clock.t = at('2026-01-01T00:01:00Z');
     await until(async () => (await t.store.countTasks({ correlationId: 'schedule:auto' })) === 1, 'the sweep tick to fire the schedule');

@@ -12,7 +12,7 @@ afterEach(stopApps);
 
 describe('timeouts over the real server', () => {
   it('sweep ticks every 100 ms: TIMED_OUT reaches a taskEvents subscriber while the worker heartbeats, and its completion gets LEASE_LOST', async () => {
-    const t = makeApp({ sweepIntervalMs: 100, store: { backoffBaseMs: 50 } });
+    const t = await makeApp({ sweepIntervalMs: 100, store: { backoffBaseMs: 50 } });
     const { wsUrl } = await t.listen();
     const client = wsClient(wsUrl);
     const before = t.store.bus.listenerCount;

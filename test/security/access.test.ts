@@ -201,7 +201,7 @@ describe('with tokens', () => {
       // Warm the server's verification cache.
       expectSuccess(await call(fx, 'http', { query: '{ workers { id } }', token }), 'workers');
       expectSuccess(await call(fx, 'ws', { query: '{ workers { id } }', token }), 'workers');
-      const other = openStore({ database: fx.dbPath, role: 'command' });
+      const other = await openStore({ database: fx.dbPath, role: 'command' });
       await other.revokeToken(info.id);
       await other.close();
       const revokedAt = Date.now();
@@ -652,7 +652,7 @@ describe('serve refuses an open server on the network', { timeout: 60_000 }, () 
 
   it('HOST=0.0.0.0 with a token: starts with access control on', async () => {
     const db = join(dir, 'closed.db');
-    const s = openStore({ database: db, role: 'command' });
+    const s = await openStore({ database: db, role: 'command' });
     await s.createToken({ name: 'ops', role: 'admin' });
     await s.close();
     const r = await serve({ HOST: '0.0.0.0', PORT: '0', TASKWIRE_DB: db });

@@ -94,8 +94,8 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
   const { tokens: withTokens = true, storeOptions, dbPath: givenPath, ...appOptions } = options;
   const dir = givenPath ? null : mkdtempSync(join(tmpdir(), 'taskwire-sec-'));
   const dbPath = givenPath ?? join(dir!, 'sec.db');
-  const store = openStore({ database: dbPath, role: 'command', ...storeOptions });
-  const app = buildApp({
+  const store = await openStore({ database: dbPath, role: 'command', ...storeOptions });
+  const app = await buildApp({
     store,
     port: 0,
     host: '127.0.0.1',

@@ -55,7 +55,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Server> 
     dbPath = join(dir, 'tasks.db');
   }
   const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0, backoffBaseMs: options.backoffBaseMs ?? 1000 });
-  const app = buildApp({ store, port: options.port ?? 0, host: '127.0.0.1', sweepIntervalMs: 100, log: () => {} });
+  const app = await buildApp({ store, port: options.port ?? 0, host: '127.0.0.1', sweepIntervalMs: 100, log: () => {} });
   const { port, url } = await app.start();
   const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>> => {
     const res = await app.yoga.fetch('http://localhost/graphql', {

@@ -1,0 +1,190 @@
+/**
+ * The PostgreSQL event feed: every committed outbox row of every instance, numbered once
+ * (sequence_events, migration 001) and published to this instance's bus in pos order.
+ *
+ * A step numbers what is committed and unnumbered, then reads every row after the last
+ * published pos. Steps run one at a time per instance and are woken by:
+ * - this instance's commits: write() waits for a step that began after its COMMIT, so
+ *   its events are on the bus when the caller hears back (as on SQLite);
+ * - other instances: after a step that numbered rows, one NOTIFY on the schema's
+ *   channel (sent outside any write transaction: a NOTIFY inside one serializes every
+ *   notifying commit of the cluster on one lock); the listener here wakes a step;
+ * - a slow timer, for a lost notification, a listener that is reconnecting, or an
+ *   instance that died between its COMMIT and its step.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { EventBus } from '../../events/bus.js';
+import { clientConfig, type PostgresSettings } from './connection.js';
+import { eventsAfter, lastEventPos, sequenceEvents } from './queries/outbox.js';
+
+/** Rows numbered per statement, and read per page. */
+const SEQUENCE_BATCH = 5000;
+const PAGE = 1000;
+/** Listener reconnect backoff bounds (ms). */
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5000;
+
+export interface FeedOptions {
+  /** How often to look without a wake-up (ms); 0: never (tests step by hand). */
+  pollIntervalMs: number;
+  /** LISTEN for other instances' wake-ups. */
+  listen: boolean;
+  onError: (message: string) => void;
+}
+
+export class PgFeed {
+  /** This instance's name on the channel: its own notifications wake nothing. */
+  private readonly instance = randomUUID();
+  readonly channel: string;
+  private current: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private listener: pg.Client | null = null;
+  private reconnectMs = RECONNECT_MIN_MS;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private notifying = false;
+  private notifyAgain = false;
+  private stopped = false;
+  /** Listener state, for /health and tests. */
+  listening = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly settings: PostgresSettings,
+    private readonly bus: EventBus,
+    private readonly options: FeedOptions,
+  ) {
+    this.channel = `taskwire_${settings.schema}`.slice(0, 63);
+  }
+
+  async start(): Promise<void> {
+    this.bus.startAt(await lastEventPos(this.pool));
+    if (this.options.listen) await this.connectListener().catch((e) => this.listenerLost(e));
+    if (this.options.pollIntervalMs > 0) {
+      this.timer = setInterval(() => void this.sync(), this.options.pollIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Resolves after a step that began after this call has published what it found. */
+  sync(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.next) return this.next;
+    if (!this.current) return this.begin();
+    this.next = this.current.then(() => {
+      this.next = null;
+      return this.begin();
+    });
+    return this.next;
+  }
+
+  private begin(): Promise<void> {
+    const step = this.step().finally(() => {
+      if (this.current === step) this.current = null;
+    });
+    this.current = step;
+    return step;
+  }
+
+  private async step(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      let numbered = 0;
+      for (;;) {
+        const n = await sequenceEvents(this.pool, SEQUENCE_BATCH);
+        numbered += n;
+        if (n < SEQUENCE_BATCH) break;
+      }
+      if (numbered > 0) this.notifyOthers();
+      for (;;) {
+        const rows = await eventsAfter(this.pool, this.bus.lastPublishedId, PAGE);
+        for (const r of rows) this.bus.publish(r);
+        if (rows.length < PAGE) break;
+      }
+    } catch (e) {
+      // A failed step (database restarting) is retried by the next wake-up or the timer.
+      if (!this.stopped) this.options.onError(`event feed: ${(e as Error).message}`);
+    }
+  }
+
+  /** One NOTIFY at a time; wake-ups asked for meanwhile are folded into one more. */
+  private notifyOthers(): void {
+    if (!this.options.listen) return;
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    this.pool
+      .query('SELECT pg_notify($1, $2)', [this.channel, this.instance])
+      .catch(() => {
+        // The others' timers cover a lost wake-up.
+      })
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain && !this.stopped) {
+          this.notifyAgain = false;
+          this.notifyOthers();
+        }
+      });
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new pg.Client(clientConfig(this.settings));
+    client.on('error', (e) => this.listenerLost(e));
+    client.on('end', () => this.listenerLost(new Error('listener connection ended')));
+    client.on('notification', (n) => {
+      if (n.payload !== this.instance) void this.sync();
+    });
+    this.listener = client;
+    await client.connect();
+    await client.query(`LISTEN ${this.channel}`);
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.listening = true;
+    this.reconnectMs = RECONNECT_MIN_MS;
+    // Whatever was committed while no one listened.
+    void this.sync();
+  }
+
+  private listenerLost(e: unknown): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const old = this.listener;
+    this.listener = null;
+    this.listening = false;
+    old?.removeAllListeners('end');
+    old?.end().catch(() => {});
+    this.options.onError(`event listener: ${(e as Error).message}; reconnecting in ${this.reconnectMs} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connectListener().catch((err) => this.listenerLost(err));
+    }, this.reconnectMs);
+    this.reconnectTimer.unref();
+    this.reconnectMs = Math.min(this.reconnectMs * 2, RECONNECT_MAX_MS);
+  }
+
+  /** Drops the listener for a test of reconnection. */
+  breakListener(): void {
+    this.listener?.emit('error', new Error('listener broken on purpose'));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.timer = null;
+    this.reconnectTimer = null;
+    const l = this.listener;
+    this.listener = null;
+    if (l) {
+      l.removeAllListeners('end');
+      l.removeAllListeners('error');
+      l.on('error', () => {});
+      await l.end().catch(() => {});
+    }
+    await this.current;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * PostgreSQL statements on tasks: one function per operation of the seam (driver.ts),
+ * each one statement. The lock operations lock: FOR SHARE on dependencies (none may
+ * finish while a new edge to it is written), FOR UPDATE on a task whose read decides a
+ * write, SKIP LOCKED where another instance may take the rest (sweeps).
+ */
+import { TRANSITIONS } from '../../engine/transitions.js';
+import type { TaskStatus } from '../../types.js';
+import { LOG_COLUMNS, TASK_COLUMNS, toLog, toTask, type LogRow, type TaskRow } from '../../rows.js';
+import { lockKeySql } from '../connection.js';
+import type { TaskOpName } from '../../driver.js';
+import { statement, type TxOps } from '../tx.js';
+
+const list = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(', ')})`;
+const CANCELLABLE = `status IN ${list(TRANSITIONS.cancelWhileWaiting.from)}`;
+const RETRYABLE = `status IN ${list(TRANSITIONS.retry.from)}`;
+/** A lease as presented: the right token on a RUNNING task, held by `holder` if one is named. */
+const LEASED = `id = $1 AND status = 'RUNNING' AND lease_token = $2 AND ($3::text IS NULL OR locked_by = $3)`;
+const SAME_ATTEMPT = `id = $1 AND status = 'RUNNING' AND attempts = $2`;
+
+const q = {
+  byId: statement<TaskRow>('task_by_id', `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1`),
+  byKey: statement<TaskRow>('task_by_key', `SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = $1`),
+  // ON CONFLICT DO NOTHING waits for a writer that holds the same key uncommitted, so a
+  // null here means the key's task is committed and the next statement can read it.
+  // The subquery's ORDER BY fixes the order the locks are taken in.
+  lockKeys: statement(
+    'lock_idempotency_keys',
+    `SELECT pg_advisory_xact_lock(${lockKeySql(`'key:' || k`)}) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) s`,
+  ),
+  insert: statement<{ id: number }>(
+    'insert_task',
+    `INSERT INTO tasks (queue, type, priority, payload, compatibility, region, format, status, max_attempts, run_after,
+       idempotency_key, correlation_id, timeout_seconds, error_message, finished_at, created_by, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+     RETURNING id`,
+  ),
+  insertDependencies: statement(
+    'insert_dependencies',
+    'INSERT INTO task_dependencies (task_id, depends_on_id) SELECT $1, d FROM unnest($2::bigint[]) AS d',
+  ),
+  // Rows locked in id order everywhere, so two transactions never wait on each other in a circle.
+  lockStatuses: statement<{ id: number; status: TaskStatus }>(
+    'lock_statuses',
+    'SELECT id, status FROM tasks WHERE id = ANY($1::bigint[]) ORDER BY id FOR SHARE',
+  ),
+  lockTask: statement<TaskRow>('lock_task', `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE`),
+  // Only a row that matches is locked (the WHERE is checked before the lock).
+  lockTaskIfLeased: statement<TaskRow>('lock_task_if_leased', `SELECT ${TASK_COLUMNS} FROM tasks WHERE ${LEASED} FOR UPDATE`),
+  dependencyIdsOf: statement<{ d: number }>('dependency_ids_of', 'SELECT depends_on_id AS d FROM task_dependencies WHERE task_id = $1'),
+  leaseHolder: statement<{ status: TaskStatus; lease_token: string | null; locked_by: string | null }>(
+    'lease_holder',
+    'SELECT status, lease_token, locked_by FROM tasks WHERE id = $1',
+  ),
+  markRunningIfQueued: statement<TaskRow>(
+    'mark_running_if_queued',
+    `UPDATE tasks SET status = 'RUNNING', attempts = attempts + 1, lease_token = $2, lease_until = $3, locked_by = $4,
+       started_at = $5, updated_at = $5, progress = NULL, progress_message = NULL, cancel_requested = false,
+       timeout_at = CASE WHEN timeout_seconds IS NULL THEN NULL ELSE $5::bigint + timeout_seconds * 1000 END
+     WHERE id = $1 AND status = 'QUEUED'
+     RETURNING ${TASK_COLUMNS}`,
+  ),
+  extendLeaseIfHeld: statement<{ lease_until: number; cancel_requested: boolean }>(
+    'extend_lease_if_held',
+    `UPDATE tasks SET lease_until = greatest(lease_until, $4)
+     WHERE id = $1 AND status = 'RUNNING' AND lease_token = $2 AND locked_by = $3
+     RETURNING lease_until, cancel_requested`,
+  ),
+  cancelRequestedOf: statement<{ c: boolean }>('cancel_requested_of', 'SELECT cancel_requested AS c FROM tasks WHERE id = $1'),
+  setProgressIfLeased: statement<TaskRow>(
+    'set_progress_if_leased',
+    `UPDATE tasks SET progress = $4, progress_message = $5, updated_at = $6 WHERE ${LEASED} RETURNING ${TASK_COLUMNS}`,
+  ),
+  finishIfLeased: statement<TaskRow>(
+    'finish_if_leased',
+    `UPDATE tasks SET status = 'SUCCEEDED', result = $4, finished_at = $5, updated_at = $5,
+       lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
+     WHERE ${LEASED} RETURNING ${TASK_COLUMNS}`,
+  ),
+  requeueIfCurrent: statement<TaskRow>(
+    'requeue_if_current',
+    `UPDATE tasks SET status = 'QUEUED', run_after = $4, lease_token = NULL, lease_until = NULL, timeout_at = NULL,
+       updated_at = $3, error_message = $5
+     WHERE ${SAME_ATTEMPT} RETURNING ${TASK_COLUMNS}`,
+  ),
+  endIfCurrent: statement<TaskRow>(
+    'end_if_current',
+    `UPDATE tasks SET status = $4, finished_at = $3, lease_token = NULL, lease_until = NULL, timeout_at = NULL,
+       updated_at = $3, error_message = $5
+     WHERE ${SAME_ATTEMPT} RETURNING ${TASK_COLUMNS}`,
+  ),
+  lockBlockedDependents: statement<{ id: number }>(
+    'lock_blocked_dependents',
+    `SELECT t.id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+     WHERE d.depends_on_id = $1 AND t.status = 'BLOCKED' ORDER BY t.id FOR UPDATE OF t`,
+  ),
+  readyOf: statement<{ id: number }>(
+    'ready_of',
+    `SELECT c.id FROM unnest($1::bigint[]) AS c(id)
+     WHERE NOT EXISTS (
+       SELECT 1 FROM task_dependencies d JOIN tasks p ON p.id = d.depends_on_id
+       WHERE d.task_id = c.id AND p.status <> 'SUCCEEDED')`,
+  ),
+  queueIfBlocked: statement<TaskRow>(
+    'queue_if_blocked',
+    `UPDATE tasks SET status = 'QUEUED', updated_at = $2 WHERE id = $1 AND status = 'BLOCKED' RETURNING ${TASK_COLUMNS}`,
+  ),
+  cancelIfBlocked: statement<TaskRow>(
+    'cancel_if_blocked',
+    `UPDATE tasks SET status = 'CANCELLED', finished_at = $2, updated_at = $2, error_message = $3
+     WHERE id = $1 AND status = 'BLOCKED' RETURNING ${TASK_COLUMNS}`,
+  ),
+  cancelIfWaiting: statement<TaskRow>(
+    'cancel_if_waiting',
+    `UPDATE tasks SET status = 'CANCELLED', finished_at = $2, updated_at = $2, error_message = $3
+     WHERE id = $1 AND ${CANCELLABLE} RETURNING ${TASK_COLUMNS}`,
+  ),
+  requestCancelIfRunning: statement<TaskRow>(
+    'request_cancel_if_running',
+    `UPDATE tasks SET cancel_requested = true, updated_at = $2, error_message = $3
+     WHERE id = $1 AND status = 'RUNNING' RETURNING ${TASK_COLUMNS}`,
+  ),
+  resetIfRetryable: statement<TaskRow>(
+    'reset_if_retryable',
+    `UPDATE tasks SET status = $3, attempts = 0, run_after = $2, updated_at = $2, finished_at = NULL,
+       cancel_requested = false, lease_token = NULL, lease_until = NULL, timeout_at = NULL, locked_by = NULL,
+       progress = NULL, progress_message = NULL, result = NULL, error_message = NULL
+     WHERE id = $1 AND ${RETRYABLE} RETURNING ${TASK_COLUMNS}`,
+  ),
+  insertLog: statement<LogRow>(
+    'insert_log',
+    `INSERT INTO task_logs (task_id, at, level, message, details) VALUES ($1, $2, $3, $4, $5) RETURNING ${LOG_COLUMNS}`,
+  ),
+  // The sweeper's reads: RUNNING rows are few (ix_tasks_running); rows another instance's
+  // sweep holds are skipped, it ends those attempts itself.
+  lockLateAttempts: statement<TaskRow>(
+    'lock_late_attempts',
+    `SELECT ${TASK_COLUMNS} FROM tasks WHERE status = 'RUNNING' AND timeout_at <= $1 ORDER BY id FOR UPDATE SKIP LOCKED`,
+  ),
+  lockLapsedLeases: statement<TaskRow>(
+    'lock_lapsed_leases',
+    `SELECT ${TASK_COLUMNS} FROM tasks WHERE status = 'RUNNING' AND lease_until < $1 ORDER BY id FOR UPDATE SKIP LOCKED`,
+  ),
+};
+
+const one = (rows: TaskRow[]) => (rows.length === 0 ? null : toTask(rows[0]!));
+
+export type TaskQueries = TxOps<TaskOpName>;
+
+export const taskQueries: TaskQueries = {
+  taskByKey: async ({ db }, key) => one((await q.byKey(db, [key])).rows),
+
+  async lockIdempotencyKeys({ db }, keys) {
+    await q.lockKeys(db, [keys]);
+  },
+
+  async insertTaskUnlessKeyTaken({ db }, t) {
+    const { rows } = await q.insert(db, [
+      t.queue, t.type, t.priority, t.payload, t.compatibility, t.region, t.format, t.status, t.maxAttempts, t.runAfter,
+      t.idempotencyKey, t.correlationId, t.timeoutSeconds, t.errorMessage, t.finishedAt, t.createdBy, t.now,
+    ]);
+    return rows.length === 0 ? null : rows[0]!.id;
+  },
+
+  async insertDependencies({ db }, taskId, dependsOn) {
+    await q.insertDependencies(db, [taskId, dependsOn]);
+  },
+
+  lockStatuses: async ({ db }, ids) => (await q.lockStatuses(db, [ids])).rows,
+  lockTask: async ({ db }, id) => one((await q.lockTask(db, [id])).rows),
+  lockTaskIfLeased: async ({ db }, ref) => one((await q.lockTaskIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder])).rows),
+  dependencyIdsOf: async ({ db }, taskId) => (await q.dependencyIdsOf(db, [taskId])).rows.map((r) => r.d),
+
+  async leaseHolder({ db }, taskId) {
+    const r = (await q.leaseHolder(db, [taskId])).rows[0];
+    return r ? { status: r.status, leaseToken: r.lease_token, lockedBy: r.locked_by } : null;
+  },
+
+  markRunningIfQueued: async ({ db }, id, l) => one((await q.markRunningIfQueued(db, [id, l.leaseToken, l.leaseUntil, l.workerId, l.now])).rows),
+
+  async extendLeaseIfHeld({ db }, taskId, leaseToken, workerId, until) {
+    const r = (await q.extendLeaseIfHeld(db, [taskId, leaseToken, workerId, until])).rows[0];
+    return r ? { leaseUntil: r.lease_until, cancelRequested: r.cancel_requested } : null;
+  },
+
+  async cancelRequestedOf({ db }, taskId) {
+    const r = (await q.cancelRequestedOf(db, [taskId])).rows[0];
+    return r ? r.c : null;
+  },
+
+  setProgressIfLeased: async ({ db }, ref, progress, message, now) =>
+    one((await q.setProgressIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder, progress, message, now])).rows),
+
+  finishIfLeased: async ({ db }, ref, result, now) => one((await q.finishIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder, result, now])).rows),
+
+  async endAttemptIfCurrent({ db }, taskId, attempt, end, now) {
+    const { rows } =
+      end.status === 'QUEUED'
+        ? await q.requeueIfCurrent(db, [taskId, attempt, now, end.runAfter, end.errorMessage])
+        : await q.endIfCurrent(db, [taskId, attempt, now, end.status, end.errorMessage]);
+    return one(rows);
+  },
+
+  lockBlockedDependents: async ({ db }, taskId) => (await q.lockBlockedDependents(db, [taskId])).rows.map((r) => r.id),
+  readyOf: async ({ db }, ids) => (await q.readyOf(db, [ids])).rows.map((r) => r.id),
+  queueIfBlocked: async ({ db }, taskId, now) => one((await q.queueIfBlocked(db, [taskId, now])).rows),
+  cancelIfBlocked: async ({ db }, taskId, why, now) => one((await q.cancelIfBlocked(db, [taskId, now, why])).rows),
+  cancelIfWaiting: async ({ db }, taskId, why, now) => one((await q.cancelIfWaiting(db, [taskId, now, why])).rows),
+  requestCancelIfRunning: async ({ db }, taskId, why, now) => one((await q.requestCancelIfRunning(db, [taskId, now, why])).rows),
+  resetIfRetryable: async ({ db }, taskId, status, now) => one((await q.resetIfRetryable(db, [taskId, now, status])).rows),
+
+  async insertLog({ db }, l) {
+    return toLog((await q.insertLog(db, [l.taskId, l.at, l.level, l.message, l.details])).rows[0]!);
+  },
+
+  lockLateAttempts: async ({ db }, now) => (await q.lockLateAttempts(db, [now])).rows.map(toTask),
+  lockLapsedLeases: async ({ db }, now) => (await q.lockLapsedLeases(db, [now])).rows.map(toTask),
+};
