@@ -35,17 +35,17 @@ export function freshSchemaUrl(extra: Record<string, string> = {}): string {
 }
 
 export function postgresProbe(store: PostgresTaskStore): Probe {
-  const pool = store.pg.pool;
-  const value = async (sql: string, params: unknown[]) => ((await pool.query(sql, params)).rows[0]?.v ?? null) as never;
+  const db = store.pg.db;
+  const value = async (sql: string, params: unknown[]) => ((await db.query(sql, params)).rows[0]?.v ?? null) as never;
   return {
     leaseToken: (id) => value('SELECT lease_token AS v FROM tasks WHERE id = $1', [id]),
     timeoutAt: (id) => value('SELECT timeout_at AS v FROM tasks WHERE id = $1', [id]),
-    taskRecord: async (id) => (await pool.query('SELECT * FROM tasks WHERE id = $1', [id])).rows[0] ?? null,
+    taskRecord: async (id) => (await db.query('SELECT * FROM tasks WHERE id = $1', [id])).rows[0] ?? null,
     logCount: (taskId) => value('SELECT count(*) AS v FROM task_logs WHERE task_id = $1', [taskId]),
     // Foreign keys hold these; the probe looks anyway, as SQLite's foreign_key_check does.
     danglingReferences: async () =>
       (
-        await pool.query(
+        await db.query(
           `SELECT 'task_logs' AS t, l.id FROM task_logs l LEFT JOIN tasks t ON t.id = l.task_id WHERE t.id IS NULL
            UNION ALL
            SELECT 'task_dependencies', d.task_id FROM task_dependencies d

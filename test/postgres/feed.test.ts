@@ -44,7 +44,7 @@ describe('the outbox cursor on PostgreSQL', () => {
     expect(events.map((e) => e.kind)).toEqual(['ENQUEUED']);
     const seen = events[0]!.id;
     // The naive cursor would now be B's id, past A's: A's row would never be read.
-    const bId = Number((await store.pg.pool.query(`SELECT id FROM task_events WHERE kind = 'ENQUEUED'`)).rows[0].id);
+    const bId = Number((await store.pg.db.query(`SELECT id FROM task_events WHERE kind = 'ENQUEUED'`)).rows[0]!.id);
     expect(lateId).toBeLessThan(bId);
     await a.query('COMMIT');
     await store.pollOutbox();

@@ -18,14 +18,14 @@ describe('claim walks on PostgreSQL', () => {
   it('walk their claim index in order, with no sort, for every strategy, with and without a type', async () => {
     const store = await PostgresTaskStore.open({ url: freshSchemaUrl(), feedPollMs: 0, listen: false });
     onTestFinished(() => store.close());
-    const pool = store.pg.pool;
-    await pool.query(
+    const db = store.pg.db;
+    await db.query(
       `INSERT INTO tasks (queue, type, priority, payload, status, max_attempts, run_after, created_at, updated_at)
        SELECT CASE WHEN i % 10 = 0 THEN 'other' ELSE 'default' END, 't' || (i % 5), i % 7, '{}',
               CASE WHEN i % 10 < 9 THEN 'SUCCEEDED' ELSE 'QUEUED' END, 5, i, i, i
        FROM generate_series(1, 30000) i`,
     );
-    await pool.query('ANALYZE tasks');
+    await db.query('ANALYZE tasks');
     const cases = [
       ['PRIORITY', false, 'ix_tasks_claim_priority'],
       ['PRIORITY', true, 'ix_tasks_claim_type_priority'],
@@ -43,7 +43,7 @@ describe('claim walks on PostgreSQL', () => {
           if (byType) values.push('t1');
           if (mode !== 'any') values.push(3);
           values.push(['png'], ['t4']);
-          const client = await pool.connect();
+          const client = await db.acquire();
           try {
             // A generic plan: what a named statement runs after its first executions.
             await client.query('SET plan_cache_mode = force_generic_plan');

@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { parseDuration } from '../../duration.js';
 import { TaskwireError } from '../errors.js';
+import { isConnectionFailure } from './errors.js';
 
 export interface PostgresSettings {
   /** The connection URL without Taskwire's own query keys. */
@@ -113,21 +114,53 @@ export function clientConfig(s: PostgresSettings): pg.ClientConfig {
 }
 
 /**
- * The pool. Session settings are sent by the 'connect' handler: node-postgres queues a
- * client's queries in order, so they run before anything the driver sends on it.
- * (Not as startup parameters: PgBouncer refuses those.)
+ * The pool, and the one way to a connection: every client runs the session settings
+ * (sessionSql) once, awaited, before its first statement. (Not as startup parameters:
+ * PgBouncer refuses those.)
  */
-export function createPool(s: PostgresSettings, onError: (e: Error) => void): pg.Pool {
-  const pool = new pg.Pool({ ...clientConfig(s), max: s.poolSize, idleTimeoutMillis: 30_000 });
-  const session = sessionSql(s);
-  pool.on('connect', (client) => {
-    client.query(session).catch(() => {
-      // The client's own error surfaces on its first real query.
-    });
-  });
-  // An idle client whose connection broke (server restart): the pool drops it; say so.
-  pool.on('error', onError);
-  return pool;
+export class Connections {
+  readonly pool: pg.Pool;
+  private readonly session: string;
+  private readonly ready = new WeakSet<pg.PoolClient>();
+
+  constructor(settings: PostgresSettings, onIdleError: (e: Error) => void) {
+    this.pool = new pg.Pool({ ...clientConfig(settings), max: settings.poolSize, idleTimeoutMillis: 30_000 });
+    this.session = sessionSql(settings);
+    // An idle client whose connection broke (a server restart): the pool drops it.
+    this.pool.on('error', onIdleError);
+  }
+
+  async acquire(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    if (!this.ready.has(client)) {
+      try {
+        await client.query(this.session);
+      } catch (e) {
+        client.release(e as Error);
+        throw e;
+      }
+      this.ready.add(client);
+    }
+    return client;
+  }
+
+  /** One statement on any connection. */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const client = await this.acquire();
+    let broken: Error | undefined;
+    try {
+      return await client.query<R>(typeof config === 'string' ? { text: config, values } : config);
+    } catch (e) {
+      if (isConnectionFailure(e)) broken = e as Error;
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
 }
 
 /** A stable 64-bit advisory lock key for a name, scoped to the schema (two schemas never share one). */

@@ -13,7 +13,7 @@ import type { Driver, WriteMode } from '../driver.js';
 import { runAsync, type Unit } from '../engine/unit.js';
 import { TaskwireError } from '../errors.js';
 import type { Maintenance, StoreInfo } from '../types.js';
-import { createPool, lockKeySql, parsePostgresUrl, type PostgresSettings } from './connection.js';
+import { Connections, lockKeySql, parsePostgresUrl, type PostgresSettings } from './connection.js';
 import { describeOpenFailure, isConnectionFailure, mapPgError } from './errors.js';
 import { PgFeed } from './feed.js';
 import { postgresMaintenance } from './maintenance.js';
@@ -60,24 +60,24 @@ export class PostgresDriver implements Driver {
 
   private constructor(
     readonly info: StoreInfo,
-    readonly pool: pg.Pool,
+    readonly db: Connections,
     readonly settings: PostgresSettings,
     bus: EventBus,
     private readonly options: PostgresDriverOptions,
   ) {
     this.bus = bus;
     const onError = options.onBackgroundError ?? (() => {});
-    this.feed = new PgFeed(pool, settings, bus, { pollIntervalMs: options.feedPollMs ?? 250, listen: options.listen ?? true, onError });
-    this.maintenance = postgresMaintenance(pool, (fn) => this.guard(fn));
+    this.feed = new PgFeed(db, settings, bus, { pollIntervalMs: options.feedPollMs ?? 250, listen: options.listen ?? true, onError });
+    this.maintenance = postgresMaintenance(db, (fn) => this.guard(fn));
   }
 
   /** Connects, migrates the schema (once across instances) and starts the feed. */
   static async open(options: PostgresDriverOptions): Promise<PostgresDriver> {
     const settings = parsePostgresUrl(options.url);
-    const pool = createPool(settings, (e) => options.onBackgroundError?.(`idle database connection lost: ${e.message}`));
+    const db = new Connections(settings, (e) => options.onBackgroundError?.(`idle database connection lost: ${e.message}`));
     let info: StoreInfo;
     try {
-      const client = await pool.connect();
+      const client = await db.acquire();
       try {
         const version = await migrate(client, settings.schema);
         const { rows } = await client.query<{ v: string }>('SHOW server_version');
@@ -98,12 +98,12 @@ export class PostgresDriver implements Driver {
         client.release();
       }
     } catch (e) {
-      await pool.end().catch(() => {});
+      await db.end().catch(() => {});
       if (e instanceof TaskwireError) throw e;
       const where = new URL(settings.displayUrl);
       throw new TaskwireError('UNAVAILABLE', describeOpenFailure(e, `${where.host}${where.pathname}`), { field: 'database' });
     }
-    const driver = new PostgresDriver(info, pool, settings, options.bus ?? new EventBus(), options);
+    const driver = new PostgresDriver(info, db, settings, options.bus ?? new EventBus(), options);
     await driver.feed.start();
     return driver;
   }
@@ -131,7 +131,7 @@ export class PostgresDriver implements Driver {
   }
 
   read<T>(unit: Unit<T>): Promise<T> {
-    return this.guard(() => this.run(unit, { db: this.pool, events: [] }));
+    return this.guard(() => this.run(unit, { db: this.db, events: [] }));
   }
 
   /** The job runs unless another instance holds its lock (a session lock on a connection of its own). */
@@ -181,7 +181,7 @@ export class PostgresDriver implements Driver {
   private async connect(): Promise<pg.PoolClient> {
     if (this.closed) throw new TaskwireError('STORAGE', 'the store is closed');
     try {
-      return await this.pool.connect();
+      return await this.db.acquire();
     } catch (e) {
       throw this.storageError(e);
     }
@@ -210,6 +210,6 @@ export class PostgresDriver implements Driver {
     await this.feed.sync();
     await this.feed.stop();
     this.closed = true;
-    await this.pool.end();
+    await this.db.end();
   }
 }

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EventBus } from '../../events/bus.js';
-import { clientConfig, type PostgresSettings } from './connection.js';
+import { clientConfig, type Connections, type PostgresSettings } from './connection.js';
 import { eventsAfter, lastEventPos, sequenceEvents } from './queries/outbox.js';
 
 /** Rows numbered per statement, and read per page. */
@@ -50,7 +50,7 @@ export class PgFeed {
   listening = false;
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Connections,
     private readonly settings: PostgresSettings,
     private readonly bus: EventBus,
     private readonly options: FeedOptions,
@@ -59,7 +59,7 @@ export class PgFeed {
   }
 
   async start(): Promise<void> {
-    this.bus.startAt(await lastEventPos(this.pool));
+    this.bus.startAt(await lastEventPos(this.db));
     if (this.options.listen) await this.connectListener().catch((e) => this.listenerLost(e));
     if (this.options.pollIntervalMs > 0) {
       this.timer = setInterval(() => void this.sync(), this.options.pollIntervalMs);
@@ -92,13 +92,13 @@ export class PgFeed {
     try {
       let numbered = 0;
       for (;;) {
-        const n = await sequenceEvents(this.pool, SEQUENCE_BATCH);
+        const n = await sequenceEvents(this.db, SEQUENCE_BATCH);
         numbered += n;
         if (n < SEQUENCE_BATCH) break;
       }
       if (numbered > 0) this.notifyOthers();
       for (;;) {
-        const rows = await eventsAfter(this.pool, this.bus.lastPublishedId, PAGE);
+        const rows = await eventsAfter(this.db, this.bus.lastPublishedId, PAGE);
         for (const r of rows) this.bus.publish(r);
         if (rows.length < PAGE) break;
       }
@@ -116,7 +116,7 @@ export class PgFeed {
       return;
     }
     this.notifying = true;
-    this.pool
+    this.db
       .query('SELECT pg_notify($1, $2)', [this.channel, this.instance])
       .catch(() => {
         // The others' timers cover a lost wake-up.

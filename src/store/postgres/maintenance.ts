@@ -3,17 +3,17 @@
  * the server's business here (autovacuum, the checkpointer, pg_dump), so those members are
  * absent and the CLI says so; planner statistics and sizes come from PostgreSQL's views.
  */
-import type pg from 'pg';
+import type { Connections } from './connection.js';
 import type { Maintenance } from '../types.js';
 
 const TABLES = ['tasks', 'task_events', 'task_logs', 'task_dependencies', 'workers', 'schedules'] as const;
 
-export function postgresMaintenance(pool: pg.Pool, run: <T>(fn: () => Promise<T>) => Promise<T>): Maintenance {
+export function postgresMaintenance(db: Connections, run: <T>(fn: () => Promise<T>) => Promise<T>): Maintenance {
   return {
     /** Bytes of each table with its indexes and TOAST, and their sum as `db`. */
     sizes: () =>
       run(async () => {
-        const { rows } = await pool.query<{ name: string; bytes: number }>(
+        const { rows } = await db.query<{ name: string; bytes: number }>(
           `SELECT c.relname AS name, pg_total_relation_size(c.oid)::bigint AS bytes
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = current_schema() AND c.relname = ANY($1::text[])`,
@@ -33,7 +33,7 @@ export function postgresMaintenance(pool: pg.Pool, run: <T>(fn: () => Promise<T>
      */
     integrityCheck: () =>
       run(async () => {
-        const { rows } = await pool.query<{ ahead: number }>(
+        const { rows } = await db.query<{ ahead: number }>(
           `SELECT count(*) AS ahead FROM task_events WHERE pos > (SELECT last_pos FROM event_sequence WHERE id = 1)`,
         );
         return rows[0]!.ahead === 0 ? ['ok'] : [`${rows[0]!.ahead} outbox rows are numbered past event_sequence.last_pos`];
@@ -41,7 +41,7 @@ export function postgresMaintenance(pool: pg.Pool, run: <T>(fn: () => Promise<T>
 
     optimize: () =>
       run(async () => {
-        await pool.query(`ANALYZE ${TABLES.join(', ')}`);
+        await db.query(`ANALYZE ${TABLES.join(', ')}`);
       }),
   };
 }

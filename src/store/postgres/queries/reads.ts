@@ -162,12 +162,11 @@ export const readQueries: ReadQueries = {
   },
 
   async statsParts({ db }, queue, finishedSince) {
-    const [grouped, oldest, recent, active] = await Promise.all([
-      q.grouped(db, [queue]),
-      q.oldestQueued(db, [queue]),
-      q.recent(db, [finishedSince, queue]),
-      q.activeWorkers(db, []),
-    ]);
+    // One after another: db may be one connection, which runs one statement at a time.
+    const grouped = await q.grouped(db, [queue]);
+    const oldest = await q.oldestQueued(db, [queue]);
+    const recent = await q.recent(db, [finishedSince, queue]);
+    const active = await q.activeWorkers(db, []);
     return {
       grouped: grouped.rows,
       oldestQueuedCreatedAt: oldest.rows[0]!.at,
