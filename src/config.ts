@@ -149,7 +149,7 @@ export function loadSynchronous(env: Record<string, string | undefined> = proces
 export const CONFIG_DOCS: [string, string, string][] = [
   ['PORT', '4000', 'HTTP and WebSocket port'],
   ['HOST', '127.0.0.1', 'address to bind'],
-  ['TASKWIRE_DB', DEFAULTS.dbPath, 'database file (its folder is created); `:memory:` for throwaway runs'],
+  ['TASKWIRE_DB', DEFAULTS.dbPath, 'database file (its folder is created); `:memory:` for throwaway runs; or a `postgres://` URL (see Scale out on PostgreSQL)'],
   ['TASKWIRE_SYNC', 'normal', '`full` makes every commit survive power loss (slower)'],
   ['TASKWIRE_LEASE_SECONDS', String(DEFAULTS.leaseSeconds), 'default lease of a claim'],
   ['TASKWIRE_SWEEP_INTERVAL_MS', '1000', 'how often expired leases, timeouts and stale workers are swept'],

@@ -6,4 +6,4 @@
 export * from './types.js';
 export * from './errors.js';
 export { DEFAULTS, LIMITS } from './engine/defaults.js';
-export { openStore, type OpenStoreOptions } from './open.js';
+export { isDatabaseUrl, openStore, type OpenStoreOptions } from './open.js';

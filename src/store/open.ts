@@ -40,6 +40,9 @@ export interface OpenStoreOptions {
 /** How often a server checkpoints the WAL from its worker thread (ms). */
 const CHECKPOINT_EVERY_MS = 250;
 
+/** Whether a location names a database server (a URL) rather than a SQLite file. */
+export const isDatabaseUrl = (location: string): boolean => isPostgresUrl(location);
+
 /**
  * Opens the store the location names. A PostgreSQL store connects and migrates first; a
  * refused connection, a bad login or a bad URL rejects with a coded error whose message

@@ -1,6 +1,7 @@
 /** `taskwire migrate` and `taskwire status`: the database's schema, and the queues' numbers. */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isDatabaseUrl } from '../../store/index.js';
 import type { Commands } from '../command.js';
 import { age, table } from '../format.js';
 import { dbOption, dbPath, withStore } from '../store.js';
@@ -12,8 +13,9 @@ export const statusCommands: Commands = {
     options: dbOption,
     notes: 'Opening a database applies any pending migrations (each in one transaction); every command and the server do it too.',
     run: async ({ values }) => {
-      const path = resolve(dbPath(values));
-      const existed = existsSync(path) && statSync(path).size > 0;
+      const location = dbPath(values);
+      // A server database is there or not: only a SQLite file is created by opening it.
+      const existed = isDatabaseUrl(location) || (existsSync(resolve(location)) && statSync(resolve(location)).size > 0);
       const info = await withStore(values, async (s) => s.info);
       console.log(
         `${existed ? '' : 'created '}${info.location}: schema version ${info.schemaVersion}` +
