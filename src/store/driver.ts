@@ -73,8 +73,14 @@ export interface LeaseRef {
   holder: string | null;
 }
 
-export interface NewLease {
+/** One task a claim takes, with the lease token made for it. */
+export interface ClaimOf {
+  taskId: number;
   leaseToken: string;
+}
+
+/** What every lease of one claim shares. */
+export interface NewLease {
   leaseUntil: number;
   workerId: string;
   now: number;
@@ -204,17 +210,25 @@ export interface Ops {
 
   // ---- leases and outcomes
   leaseHolder(taskId: number): LeaseHolder | null;
-  markRunningIfQueued(taskId: number, lease: NewLease): Task | null;
+  /**
+   * Each of these tasks that is still QUEUED becomes RUNNING under its own lease token;
+   * returns the tasks it changed, in the order given. One statement for a whole claim.
+   */
+  markRunningIfQueued(claims: readonly ClaimOf[], lease: NewLease): Task[];
   extendLeaseIfHeld(taskId: number, leaseToken: string, workerId: string, until: number): { leaseUntil: number; cancelRequested: boolean } | null;
   cancelRequestedOf(taskId: number): boolean | null;
   setProgressIfLeased(ref: LeaseRef, progress: number, message: string | null, now: number): Task | null;
-  finishIfLeased(ref: LeaseRef, result: string | null, now: number): Task | null;
+  /**
+   * SUCCEEDED, for each lease that is current (`results[i]` goes with `refs[i]`); null in
+   * the place of each that is not. One statement for a whole batch.
+   */
+  finishIfLeased(refs: readonly LeaseRef[], results: readonly (string | null)[], now: number): (Task | null)[];
   /** Ends the attempt only if it is still the one read: RUNNING with this attempt number. */
   endAttemptIfCurrent(taskId: number, attempt: number, end: EndedAttempt, now: number): Task | null;
 
   // ---- dependencies, cancel, retry
-  /** BLOCKED tasks that depend on this one, locked (FOR UPDATE) before their dependencies are checked. */
-  lockBlockedDependents(taskId: number): number[];
+  /** BLOCKED tasks that depend on any of these, locked (FOR UPDATE) before their dependencies are checked; ascending. */
+  lockBlockedDependents(taskIds: readonly number[]): number[];
   /** Of these BLOCKED tasks, those whose dependencies have all SUCCEEDED. */
   readyOf(ids: readonly number[]): number[];
   queueIfBlocked(taskId: number, now: number): Task | null;

@@ -3,7 +3,7 @@
  * SQLite-only ones refused with exit code 2 and the PostgreSQL way named.
  */
 import { describe, expect, it } from 'vitest';
-import { taskwire, taskwireAll } from '../cli/harness.js';
+import { taskwire, taskwireAll, type Run } from '../cli/harness.js';
 import { freshSchemaUrl } from '../helpers/postgres.js';
 
 describe('taskwire on a PostgreSQL URL', () => {
@@ -15,7 +15,7 @@ describe('taskwire on a PostgreSQL URL', () => {
     expect(migrate.stdout).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:5432\/test: schema version 1 \(up to date\)/);
     const enq = await taskwire(['enqueue', '--type', 'report', '--payload', '{"n":1}'], { db });
     expect(enq.code, enq.stderr).toBe(0);
-    const [list, status, token] = await taskwireAll([['tasks', 'list'], ['status'], ['token', 'create', '--role', 'admin', '--name', 'ops']], { db });
+    const [list, status, token] = (await taskwireAll([['tasks', 'list'], ['status'], ['token', 'create', '--role', 'admin', '--name', 'ops']], { db })) as [Run, Run, Run];
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/report/);
     expect(status.code, status.stderr).toBe(0);
@@ -30,7 +30,7 @@ describe('taskwire on a PostgreSQL URL', () => {
 
   it('vacuum, checkpoint and backup do not apply: exit 2, naming what PostgreSQL does instead', async () => {
     const db = freshSchemaUrl();
-    const [vacuum, checkpoint, backup] = await taskwireAll([['vacuum'], ['checkpoint'], ['backup', '/tmp/never-written.db']], { db });
+    const [vacuum, checkpoint, backup] = (await taskwireAll([['vacuum'], ['checkpoint'], ['backup', '/tmp/never-written.db']], { db })) as [Run, Run, Run];
     expect([vacuum.code, checkpoint.code, backup.code]).toEqual([2, 2, 2]);
     expect(vacuum.stderr).toMatch(/vacuum does not apply to the postgres back end: .*autovacuum/);
     expect(checkpoint.stderr).toMatch(/checkpoint does not apply to the postgres back end: .*CHECKPOINT/);

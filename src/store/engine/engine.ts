@@ -196,16 +196,18 @@ export class Engine implements TaskStore {
     return this.driver.write(this.completeUnit(inputs, false) as Unit<Task[]>);
   }
 
-  /** Inputs are checked inside the unit, one by one, as each completion is written. */
+  /** Inputs are checked inside the unit (an error rejects the call, as any write's does), all before the first is written. */
   private *completeUnit(inputs: readonly CompleteInput[], single: boolean): Unit<Task | Task[]> {
     const now = this.env.now();
-    const done: Task[] = [];
+    const refs: LeaseRef[] = [];
+    const results: (string | null)[] = [];
     for (const input of inputs) {
       requireObject(input);
-      const ref = leaseRef(input);
-      const result = input.result === undefined ? null : toJson(input.result, 'result', this.env.maxPayloadBytes);
-      done.push(yield* complete(ref, result, now));
+      refs.push(leaseRef(input));
+      results.push(input.result === undefined ? null : toJson(input.result, 'result', this.env.maxPayloadBytes));
     }
+    if (refs.length === 0) return [];
+    const done = yield* complete(refs, results, now);
     return single ? done[0]! : done;
   }
 

@@ -117,21 +117,21 @@ describe('complete', () => {
       [{ status: 'RUNNING', leaseToken: 'tok', lockedBy: 'w1' }, 'LEASE_LOST'],
     ];
     for (const [holder, code] of cases) {
-      const d = scripted({ finishIfLeased: () => null, leaseHolder: () => holder });
-      expect(thrown(() => d.run(complete(ref, null, NOW))).code).toBe(code);
+      const d = scripted({ finishIfLeased: () => [null], leaseHolder: () => holder });
+      expect(thrown(() => d.run(complete([ref], [null], NOW))).code).toBe(code);
       expect(d.events()).toEqual([]);
     }
   });
 
   it('records SUCCEEDED, locks the BLOCKED dependents before checking them, and queues only the ready ones', () => {
     const d = scripted({
-      finishIfLeased: () => task({ status: 'SUCCEEDED' }),
+      finishIfLeased: () => [task({ status: 'SUCCEEDED' })],
       appendEvent: () => undefined,
       lockBlockedDependents: () => [5, 6],
       readyOf: (ids) => ids.filter((id) => id === 6),
       queueIfBlocked: (id) => task({ id, status: 'QUEUED' }),
     });
-    d.run(complete(ref, '{"ok":true}', NOW));
+    d.run(complete([ref], ['{"ok":true}'], NOW));
     expect(d.names()).toEqual(['finishIfLeased', 'appendEvent', 'lockBlockedDependents', 'readyOf', 'queueIfBlocked', 'appendEvent']);
     expect(d.events()).toEqual(['SUCCEEDED', 'UNBLOCKED']);
     expect(d.calls.find((c) => c[0] === 'queueIfBlocked')![1]).toBe(6);
@@ -139,14 +139,25 @@ describe('complete', () => {
 
   it('a dependent another writer unblocked first is not announced twice', () => {
     const d = scripted({
-      finishIfLeased: () => task({ status: 'SUCCEEDED' }),
+      finishIfLeased: () => [task({ status: 'SUCCEEDED' })],
       appendEvent: () => undefined,
       lockBlockedDependents: () => [5],
       readyOf: () => [5],
       queueIfBlocked: () => null,
     });
-    d.run(complete(ref, null, NOW));
+    d.run(complete([ref], [null], NOW));
     expect(d.events()).toEqual(['SUCCEEDED']);
+  });
+
+  it('a batch fails whole on its first lease that is not current, diagnosed from that lease', () => {
+    const other = { taskId: 2, leaseToken: 'tok2', holder: 'w1' };
+    const d = scripted({
+      finishIfLeased: () => [task({ status: 'SUCCEEDED' }), null],
+      leaseHolder: (id) => (id === 2 ? { status: 'RUNNING', leaseToken: 'newer', lockedBy: 'w3' } : null),
+    });
+    expect(thrown(() => d.run(complete([ref, other], [null, null], NOW))).code).toBe('LEASE_LOST');
+    expect(d.calls.find((c) => c[0] === 'leaseHolder')![1]).toBe(2);
+    expect(d.events()).toEqual([]);
   });
 });
 
@@ -223,19 +234,22 @@ describe('claim', () => {
     strategy: 'FIFO' as const,
   };
 
-  it('skips a candidate another writer took first (the guarded update matched nothing) and takes the next', () => {
+  it('skips a candidate another writer took first (the guarded update matched nothing) and walks again for the next', () => {
+    // The walk as the queue looks each time: task 1 is gone (another writer's) and task 2
+    // is this claim's by the second walk.
+    const walks = [
+      [1, 2],
+      [3, 4],
+    ];
     const d = scripted({
       refreshWorkerIfActive: () => true,
       concurrencyLimits: () => [],
-      claimWalk: () => [
-        { id: 1, type: 'job', priority: 100 },
-        { id: 2, type: 'job', priority: 100 },
-        { id: 3, type: 'job', priority: 100 },
-      ],
-      markRunningIfQueued: (id) => (id === 1 ? null : task({ id })),
+      claimWalk: (w) => (walks.shift() ?? []).slice(0, w.limit).map((id) => ({ id, type: 'job', priority: 100 })),
+      markRunningIfQueued: (claims) => claims.filter((c) => c.taskId !== 1).map((c) => task({ id: c.taskId })),
       appendEvent: () => undefined,
     });
     expect(d.run(claim(req, env)).map((c) => c.task.id)).toEqual([2, 3]);
+    expect(d.names().filter((n) => n === 'claimWalk')).toHaveLength(2);
     expect(d.names()).not.toContain('lockQueue');
   });
 
@@ -249,7 +263,7 @@ describe('claim', () => {
         expect(w.limit).toBe(1);
         return [{ id: 1, type: 'job', priority: 100 }];
       },
-      markRunningIfQueued: (id) => task({ id }),
+      markRunningIfQueued: (claims) => claims.map((c) => task({ id: c.taskId })),
       appendEvent: () => undefined,
     });
     expect(d.run(claim(req, env))).toHaveLength(1);

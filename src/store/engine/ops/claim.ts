@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedTask, ClaimStrategy } from '../../types.js';
 import type { WorkerMatch } from '../../validate.js';
-import type { ClaimWalk } from '../../driver.js';
+import type { ClaimOf, ClaimWalk } from '../../driver.js';
 import type { EngineEnv } from '../env.js';
 import {
   ClaimBudget,
@@ -34,6 +34,9 @@ export interface ClaimRequest {
   leaseSeconds: number;
   strategy: ClaimStrategy;
 }
+
+/** Extra rounds a claim may walk after losing candidates to other writers. */
+const MAX_RETRY_ROUNDS = 3;
 
 /** What every walk of one claim round shares. */
 interface WalkBase {
@@ -68,22 +71,32 @@ export function* claim(req: ClaimRequest, env: EngineEnv): Unit<ClaimedTask[]> {
   const budget = yield* claimBudget(req.queue, req.limit);
   const claimed: ClaimedTask[] = [];
   const leaseUntil = now + req.leaseSeconds * 1000;
-  for (let round = 0; budget.wanted > 0 && round < budget.maxRounds; round++) {
+  // Rounds: one, plus one per limited type that runs out, plus one per round that lost
+  // candidates to another writer (bounded: a walk that finds nothing ends the claim).
+  let rounds = budget.maxRounds;
+  for (let round = 0; budget.wanted > 0 && round < rounds; round++) {
     const base: WalkBase = { queue: req.queue, types: req.types, match: req.match, excluded: budget.excluded, now };
     const candidates = yield* pick(req.strategy, base, budget.wanted, env.random);
+    const chosen: (ClaimOf & { type: string })[] = [];
     for (const c of candidates) {
-      if (budget.wanted === 0) break;
-      if (!budget.offer(c.type)) continue;
-      const leaseToken = randomUUID();
-      // Guard: still QUEUED (TRANSITIONS.claim), so no task is taken twice: by a later
-      // walk of this claim, or by a claim of another instance that locked it first.
-      const task = yield* call('markRunningIfQueued', c.id, { leaseToken, leaseUntil, workerId: req.workerId, now });
-      if (!task) continue;
+      if (chosen.length === budget.wanted) break;
+      if (budget.offer(c.type)) chosen.push({ taskId: c.id, leaseToken: randomUUID(), type: c.type });
+    }
+    // Guard: still QUEUED (TRANSITIONS.claim), so no task is taken twice: by a later
+    // walk of this claim, or by a claim of another instance that took it first.
+    const tasks = chosen.length === 0 ? [] : yield* call('markRunningIfQueued', chosen, { leaseUntil, workerId: req.workerId, now });
+    const tokens = new Map(chosen.map((c) => [c.taskId, c.leaseToken]));
+    for (const task of tasks) {
       yield* call('appendEvent', { kind: 'CLAIMED', at: now, taskId: task.id, status: task.status, queue: task.queue, type: task.type, workerId: req.workerId });
-      claimed.push({ task, leaseToken, leaseUntil });
+      claimed.push({ task, leaseToken: tokens.get(task.id)!, leaseUntil });
+      tokens.delete(task.id);
       budget.took();
     }
-    if (!budget.endRound()) break;
+    // Candidates another writer took first give their reserved slots back; walk again.
+    for (const c of chosen) if (tokens.has(c.taskId)) budget.release(c.type);
+    const lost = tokens.size > 0 && candidates.length > 0;
+    if (lost && rounds < budget.maxRounds + MAX_RETRY_ROUNDS) rounds++;
+    if (!budget.endRound() && !lost) break;
   }
   return claimed;
 }

@@ -5,14 +5,15 @@ import { call, type Unit } from '../unit.js';
 import { addLog, taskEvent } from './outbox.js';
 
 /**
- * After `taskId` SUCCEEDED: each BLOCKED dependent whose dependencies all succeeded is QUEUED.
+ * After these tasks SUCCEEDED: each BLOCKED dependent whose dependencies all succeeded is QUEUED.
  * Relies on: the dependents being locked (FOR UPDATE) before their dependencies are
  * checked. Two dependencies finishing at once then check one after the other, and the
  * second sees the first SUCCEEDED (without the lock, each would see the other unfinished
  * and the task would stay BLOCKED: write skew). SQLite's single writer does the same.
  */
-export function* unblockDependents(taskId: number, now: number): Unit<void> {
-  const blocked = yield* call('lockBlockedDependents', taskId);
+export function* unblockDependents(taskIds: readonly number[], now: number): Unit<void> {
+  if (taskIds.length === 0) return;
+  const blocked = yield* call('lockBlockedDependents', taskIds);
   if (blocked.length === 0) return;
   for (const id of yield* call('readyOf', blocked)) {
     const t = yield* call('queueIfBlocked', id, now);
@@ -29,7 +30,7 @@ export function* cancelDependents(rootId: number, reason: string, now: number): 
   const stack: { id: number; reason: string }[] = [{ id: rootId, reason }];
   while (stack.length > 0) {
     const { id: parent, reason: why } = stack.pop()!;
-    for (const id of yield* call('lockBlockedDependents', parent)) {
+    for (const id of yield* call('lockBlockedDependents', [parent])) {
       const t = yield* call('cancelIfBlocked', id, why, now);
       if (!t) continue;
       yield* addLog(id, now, 'WARN', `cancelled: ${why}`);

@@ -54,12 +54,17 @@ export function* reportProgress(ref: LeaseRef, progress: number, message: string
   return task;
 }
 
-export function* complete(ref: LeaseRef, result: string | null, now: number): Unit<Task> {
-  const task = yield* call('finishIfLeased', ref, result, now);
-  if (!task) throw yield* leaseMissError(ref);
-  yield* taskEvent('SUCCEEDED', task, now);
-  yield* unblockDependents(task.id, now);
-  return task;
+/**
+ * Completes every lease of a batch, or none: the first that is not current fails the
+ * whole batch with its diagnosis (the transaction is rolled back).
+ */
+export function* complete(refs: readonly LeaseRef[], results: readonly (string | null)[], now: number): Unit<Task[]> {
+  const done = yield* call('finishIfLeased', refs, results, now);
+  for (let i = 0; i < refs.length; i++) if (!done[i]) throw yield* leaseMissError(refs[i]!);
+  const tasks = done as Task[];
+  for (const task of tasks) yield* taskEvent('SUCCEEDED', task, now);
+  yield* unblockDependents(tasks.map((t) => t.id), now);
+  return tasks;
 }
 
 export interface Failure {

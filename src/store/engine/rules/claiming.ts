@@ -64,6 +64,12 @@ export class ClaimBudget {
     return true;
   }
 
+  /** A candidate offered a slot was not claimed after all (another writer took it): its slot is free again. */
+  release(type: string): void {
+    const left = this.perType.get(type);
+    if (left !== undefined) this.perType.set(type, left + 1);
+  }
+
   /** A candidate was claimed. */
   took(): void {
     this.left--;

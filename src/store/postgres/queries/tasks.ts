@@ -53,13 +53,16 @@ const q = {
     'lease_holder',
     'SELECT status, lease_token, locked_by FROM tasks WHERE id = $1',
   ),
-  markRunningIfQueued: statement<TaskRow>(
+  // Whole batches in one statement: the rows come as arrays, unnested, in ascending id
+  // order so that two transactions lock shared rows in the same order (no deadlock).
+  markRunningIfQueued: statement<TaskRow & { n: number }>(
     'mark_running_if_queued',
-    `UPDATE tasks SET status = 'RUNNING', attempts = attempts + 1, lease_token = $2, lease_until = $3, locked_by = $4,
-       started_at = $5, updated_at = $5, progress = NULL, progress_message = NULL, cancel_requested = false,
-       timeout_at = CASE WHEN timeout_seconds IS NULL THEN NULL ELSE $5::bigint + timeout_seconds * 1000 END
-     WHERE id = $1 AND status = 'QUEUED'
-     RETURNING ${TASK_COLUMNS}`,
+    `UPDATE tasks t SET status = 'RUNNING', attempts = t.attempts + 1, lease_token = c.token, lease_until = $3,
+       locked_by = $4, started_at = $5, updated_at = $5, progress = NULL, progress_message = NULL, cancel_requested = false,
+       timeout_at = CASE WHEN t.timeout_seconds IS NULL THEN NULL ELSE $5::bigint + t.timeout_seconds * 1000 END
+     FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS c(id, token, n)
+     WHERE t.id = c.id AND t.status = 'QUEUED'
+     RETURNING ${prefixed('t')}, c.n`,
   ),
   extendLeaseIfHeld: statement<{ lease_until: number; cancel_requested: boolean }>(
     'extend_lease_if_held',
@@ -72,11 +75,13 @@ const q = {
     'set_progress_if_leased',
     `UPDATE tasks SET progress = $4, progress_message = $5, updated_at = $6 WHERE ${LEASED} RETURNING ${TASK_COLUMNS}`,
   ),
-  finishIfLeased: statement<TaskRow>(
+  finishIfLeased: statement<TaskRow & { n: number }>(
     'finish_if_leased',
-    `UPDATE tasks SET status = 'SUCCEEDED', result = $4, finished_at = $5, updated_at = $5,
+    `UPDATE tasks t SET status = 'SUCCEEDED', result = c.result, finished_at = $5, updated_at = $5,
        lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
-     WHERE ${LEASED} RETURNING ${TASK_COLUMNS}`,
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(id, token, holder, result, n)
+     WHERE t.id = c.id AND t.status = 'RUNNING' AND t.lease_token = c.token AND (c.holder IS NULL OR t.locked_by = c.holder)
+     RETURNING ${prefixed('t')}, c.n`,
   ),
   requeueIfCurrent: statement<TaskRow>(
     'requeue_if_current',
@@ -92,8 +97,9 @@ const q = {
   ),
   lockBlockedDependents: statement<{ id: number }>(
     'lock_blocked_dependents',
-    `SELECT t.id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
-     WHERE d.depends_on_id = $1 AND t.status = 'BLOCKED' ORDER BY t.id FOR UPDATE OF t`,
+    `SELECT id FROM tasks
+     WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on_id = ANY($1::bigint[])) AND status = 'BLOCKED'
+     ORDER BY id FOR UPDATE`,
   ),
   readyOf: statement<{ id: number }>(
     'ready_of',
@@ -146,6 +152,16 @@ const q = {
 
 const one = (rows: TaskRow[]) => (rows.length === 0 ? null : toTask(rows[0]!));
 
+/** TASK_COLUMNS qualified by a table alias (for UPDATE ... FROM, where names are ambiguous). */
+function prefixed(alias: string): string {
+  return TASK_COLUMNS.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+}
+
+/** Indexes 0..n-1 of `items` in ascending order of `key`: the order rows are locked in. */
+function ascending<T>(items: readonly T[], key: (item: T) => number): number[] {
+  return items.map((_, i) => i).sort((a, b) => key(items[a]!) - key(items[b]!));
+}
+
 export type TaskQueries = TxOps<TaskOpName>;
 
 export const taskQueries: TaskQueries = {
@@ -177,7 +193,13 @@ export const taskQueries: TaskQueries = {
     return r ? { status: r.status, leaseToken: r.lease_token, lockedBy: r.locked_by } : null;
   },
 
-  markRunningIfQueued: async ({ db }, id, l) => one((await q.markRunningIfQueued(db, [id, l.leaseToken, l.leaseUntil, l.workerId, l.now])).rows),
+  async markRunningIfQueued({ db }, claims, l) {
+    const order = ascending(claims, (c) => c.taskId);
+    const { rows } = await q.markRunningIfQueued(db, [order.map((i) => claims[i]!.taskId), order.map((i) => claims[i]!.leaseToken), l.leaseUntil, l.workerId, l.now]);
+    // In the order given (ordinality counts from 1 in the sorted arrays).
+    const byPlace = new Map(rows.map((r) => [order[r.n - 1]!, toTask(r)]));
+    return claims.map((_, i) => byPlace.get(i)).filter((t): t is NonNullable<typeof t> => t !== undefined);
+  },
 
   async extendLeaseIfHeld({ db }, taskId, leaseToken, workerId, until) {
     const r = (await q.extendLeaseIfHeld(db, [taskId, leaseToken, workerId, until])).rows[0];
@@ -192,7 +214,18 @@ export const taskQueries: TaskQueries = {
   setProgressIfLeased: async ({ db }, ref, progress, message, now) =>
     one((await q.setProgressIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder, progress, message, now])).rows),
 
-  finishIfLeased: async ({ db }, ref, result, now) => one((await q.finishIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder, result, now])).rows),
+  async finishIfLeased({ db }, refs, results, now) {
+    const order = ascending(refs, (r) => r.taskId);
+    const { rows } = await q.finishIfLeased(db, [
+      order.map((i) => refs[i]!.taskId),
+      order.map((i) => refs[i]!.leaseToken),
+      order.map((i) => refs[i]!.holder),
+      order.map((i) => results[i] ?? null),
+      now,
+    ]);
+    const byPlace = new Map(rows.map((r) => [order[r.n - 1]!, toTask(r)]));
+    return refs.map((_, i) => byPlace.get(i) ?? null);
+  },
 
   async endAttemptIfCurrent({ db }, taskId, attempt, end, now) {
     const { rows } =
@@ -202,7 +235,7 @@ export const taskQueries: TaskQueries = {
     return one(rows);
   },
 
-  lockBlockedDependents: async ({ db }, taskId) => (await q.lockBlockedDependents(db, [taskId])).rows.map((r) => r.id),
+  lockBlockedDependents: async ({ db }, taskIds) => (await q.lockBlockedDependents(db, [taskIds])).rows.map((r) => r.id),
   readyOf: async ({ db }, ids) => (await q.readyOf(db, [ids])).rows.map((r) => r.id),
   queueIfBlocked: async ({ db }, taskId, now) => one((await q.queueIfBlocked(db, [taskId, now])).rows),
   cancelIfBlocked: async ({ db }, taskId, why, now) => one((await q.cancelIfBlocked(db, [taskId, now, why])).rows),

@@ -5,7 +5,7 @@
  */
 import type { TaskOpName, Ops } from '../../driver.js';
 import { TRANSITIONS } from '../../engine/transitions.js';
-import type { TaskStatus } from '../../types.js';
+import type { Task, TaskStatus } from '../../types.js';
 import { LOG_COLUMNS, TASK_COLUMNS, toLog, toTask, type LogRow, type TaskRow } from '../../rows.js';
 import { jsonList, sqlList, type Statements } from '../statements.js';
 
@@ -120,10 +120,18 @@ export function taskOps(sql: Statements): TaskOps {
       );
     },
 
-    markRunningIfQueued(id, lease) {
-      return q.markRunningIfQueued(
-        { id, leaseToken: lease.leaseToken, leaseUntil: lease.leaseUntil, workerId: lease.workerId, now: lease.now },
-      );
+    // The batch operations run their one-task statement per task: on SQLite a statement
+    // costs microseconds and no round trip, and the prepared statement is the fastest form.
+    markRunningIfQueued(claims, lease) {
+      const tasks: Task[] = [];
+      const params = { id: 0, leaseToken: '', leaseUntil: lease.leaseUntil, workerId: lease.workerId, now: lease.now };
+      for (const c of claims) {
+        params.id = c.taskId;
+        params.leaseToken = c.leaseToken;
+        const t = q.markRunningIfQueued(params);
+        if (t) tasks.push(t);
+      }
+      return tasks;
     },
 
     extendLeaseIfHeld(taskId, leaseToken, workerId, until) {
@@ -147,10 +155,8 @@ export function taskOps(sql: Statements): TaskOps {
       });
     },
 
-    finishIfLeased(ref, result, now) {
-      return q.finishIfLeased(
-        { id: ref.taskId, token: ref.leaseToken, holder: ref.holder, result, now },
-      );
+    finishIfLeased(refs, results, now) {
+      return refs.map((ref, i) => q.finishIfLeased({ id: ref.taskId, token: ref.leaseToken, holder: ref.holder, result: results[i] ?? null, now }));
     },
 
     endAttemptIfCurrent(taskId, attempts, end, now) {
@@ -171,11 +177,14 @@ export function taskOps(sql: Statements): TaskOps {
           });
     },
 
-    lockBlockedDependents(taskId) {
+    lockBlockedDependents(taskIds) {
       // CROSS JOIN fixes the join order: start from this task's edges (an index seek),
       // never from every BLOCKED task, which is what the planner picks without statistics.
-      return q.lockBlockedDependents().pluck()
-        .all(taskId) as number[];
+      const s = q.lockBlockedDependents().pluck();
+      if (taskIds.length === 1) return s.all(taskIds[0]) as number[];
+      const ids = new Set<number>();
+      for (const id of taskIds) for (const d of s.all(id) as number[]) ids.add(d);
+      return [...ids].sort((a, b) => a - b);
     },
 
     readyOf(ids) {
