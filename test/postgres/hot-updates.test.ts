@@ -1,0 +1,45 @@
+/**
+ * Heartbeats and progress reports change no indexed column, and the tasks table leaves
+ * room on each page (fillfactor 80): PostgreSQL can then update those rows in place (HOT),
+ * without new index entries or index bloat. Claims and completions change the status and
+ * are not HOT by design (the claim indexes are partial on it).
+ */
+import { describe, expect, it } from 'vitest';
+import { PostgresTaskStore } from '../../src/store/postgres/store.js';
+import { adminPool, freshSchemaUrl } from '../helpers/postgres.js';
+
+async function tupleStats(schema: string): Promise<{ hot: number; updated: number }> {
+  const { rows } = await adminPool().query(
+    `SELECT pg_stat_get_tuples_hot_updated(c.oid) AS hot, pg_stat_get_tuples_updated(c.oid) AS updated
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'tasks'`,
+    [schema],
+  );
+  return { hot: Number(rows[0].hot), updated: Number(rows[0].updated) };
+}
+
+describe('updates of RUNNING tasks on PostgreSQL', () => {
+  it('heartbeats and progress reports are HOT updates', async () => {
+    const url = freshSchemaUrl();
+    const schema = new URL(url).searchParams.get('schema')!;
+    const store = await PostgresTaskStore.open({ url, feedPollMs: 0, listen: false });
+    await store.enqueueMany(Array.from({ length: 50 }, (_, i) => ({ type: 'x', payload: { i } })));
+    const claimed = await store.claim({ workerId: 'w', limit: 50 });
+    const leases = claimed.map((c) => ({ taskId: c.task.id, leaseToken: c.leaseToken }));
+    for (let r = 1; r <= 10; r++) {
+      await store.heartbeat({ workerId: 'w', leases });
+      for (const l of leases) await store.reportProgress({ ...l, progress: r / 10 });
+    }
+    // Closing ends the store's sessions, which hands their statistics to the server.
+    await store.close();
+    const deadline = Date.now() + 10_000;
+    let stats = await tupleStats(schema);
+    while (stats.updated < 1050 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      await adminPool().query('SELECT pg_stat_clear_snapshot()');
+      stats = await tupleStats(schema);
+    }
+    // 50 claims (not HOT) and 1,000 heartbeat and progress updates.
+    expect(stats.updated).toBe(1050);
+    expect(stats.hot).toBeGreaterThanOrEqual(800);
+  });
+});
