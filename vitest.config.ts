@@ -8,6 +8,34 @@ const PG_URL = process.env.TASKWIRE_TEST_PG_URL || 'postgres://postgres@127.0.0.
 /** Suites that run once per driver (the engine's conformance suite and the race suite) or only on PostgreSQL. */
 const DRIVER_SUITES = ['test/engine/conformance/**/*.test.ts', 'test/races/**/*.test.ts'];
 const POSTGRES_ONLY = ['test/postgres/**/*.test.ts'];
+/**
+ * The API's suites that run once per driver: their app's store is opened by
+ * test/helpers/app.ts, test/worker/harness.ts or test/security/helpers.ts on the driver
+ * TASKWIRE_TEST_DRIVER names. Left out: suites of SQLite itself (statement counts by
+ * trace, a closed SQLite connection, processes sharing one file) and suites with no store.
+ */
+const API_SUITES = [
+  'test/graphql/api.test.ts',
+  'test/graphql/errors.test.ts',
+  'test/graphql/http-conformance.test.ts',
+  'test/graphql/jit.test.ts',
+  'test/graphql/long-poll.test.ts',
+  'test/graphql/readme-tour.test.ts',
+  'test/graphql/server.test.ts',
+  'test/graphql/subscriptions.test.ts',
+  'test/scheduling/dependencies.test.ts',
+  'test/scheduling/schedules.test.ts',
+  'test/scheduling/timeouts.test.ts',
+  'test/worker/auth.test.ts',
+  'test/worker/examples.test.ts',
+  'test/worker/lost-answer.test.ts',
+  'test/worker/restart.test.ts',
+  'test/worker/worker.test.ts',
+  'test/security/access.test.ts',
+  'test/security/hostile-http.test.ts',
+  'test/security/hostile-sse.test.ts',
+  'test/security/hostile-ws.test.ts',
+];
 
 async function postgresReachable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
@@ -36,7 +64,7 @@ if (problem) {
 
 const postgresProject = {
   extends: true as const,
-  test: { name: 'postgres', include: [...DRIVER_SUITES, ...POSTGRES_ONLY], env: { TASKWIRE_TEST_DRIVER: 'postgres' } },
+  test: { name: 'postgres', include: [...DRIVER_SUITES, ...API_SUITES, ...POSTGRES_ONLY], env: { TASKWIRE_TEST_DRIVER: 'postgres' } },
 };
 
 export default defineConfig({

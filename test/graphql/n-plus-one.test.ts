@@ -1,10 +1,10 @@
 /**
  * No N+1: listing tasks with their worker, dependencies, dependents and logs runs a small,
  * fixed number of SQL statements, however many tasks are on the page. Statements are
- * counted with the store's `trace` option.
+ * counted with the store's `trace` option, which only SQLite has: SQLite-only.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeApp, stopApps, type TestApp } from '../helpers/app.js';
+import { makeSqliteApp, stopApps, type TestApp } from '../helpers/app.js';
 
 afterEach(stopApps);
 
@@ -42,7 +42,7 @@ interface Counted extends TestApp {
 async function countingApp(): Promise<Counted> {
   let counting = false;
   const sql: string[] = [];
-  const t = await makeApp({
+  const t = await makeSqliteApp({
     store: {
       trace: (s: string) => {
         if (counting) sql.push(s);

@@ -19,19 +19,25 @@ describe('/health', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     const body = await res.json();
+    // What each back end reads back once open: SQLite its PRAGMAs, PostgreSQL the URL's
+    // settings and the server's version.
+    const url = new URL(t.location, 'file:');
+    const settings =
+      t.driver === 'sqlite'
+        ? { journal_mode: 'wal', synchronous: 'NORMAL', foreign_keys: 1, busy_timeout: 5000, temp_store: 'MEMORY', page_size: 4096 }
+        : {
+            schema: url.searchParams.get('schema'),
+            pool_size: Number(url.searchParams.get('pool')),
+            statement_timeout_ms: 30_000,
+            idle_in_transaction_timeout_ms: 60_000,
+            server_version: expect.stringMatching(/^\d+(\.\d+)*/),
+          };
     expect(body).toMatchObject({
       status: 'ok',
-      backend: 'sqlite',
+      backend: t.driver,
       database: t.store.info.location,
       schemaVersion: t.store.info.latestSchemaVersion,
-      settings: {
-        journal_mode: 'wal',
-        synchronous: 'NORMAL',
-        foreign_keys: 1,
-        busy_timeout: 5000,
-        temp_store: 'MEMORY',
-        page_size: 4096,
-      },
+      settings,
     });
     expect(t.store.info.latestSchemaVersion).toBeGreaterThanOrEqual(1);
   });

@@ -1,7 +1,12 @@
 /**
- * Shared setup for the GraphQL service's tests: an app on a temporary database file,
- * a GraphQL call through `yoga.fetch` (in-process) or over the real port, a graphql-ws
+ * Shared setup for the GraphQL service's tests: an app on a database of its own, a
+ * GraphQL call through `yoga.fetch` (in-process) or over the real port, a graphql-ws
  * client, a subscription collector, and a bounded wait for a condition.
+ *
+ * makeApp() opens the store on the driver TASKWIRE_TEST_DRIVER names (helpers/drivers.ts):
+ * a temporary SQLite file, or a fresh PostgreSQL schema. Tests made with it see the store
+ * only as a TaskStore. makeSqliteApp() is for SQLite-only tests: SQLite's own options
+ * (trace, ...) and its connection.
  *
  * Every app made here is stopped by `stopApps()`, which each test file runs in afterEach.
  */
@@ -11,8 +16,13 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { buildApp, type App, type AppOptions } from '../../src/app.js';
-// The SQLite class itself: tests pass SQLite-only options (trace) and reach its connection.
+import type { EngineOptions } from '../../src/store/engine/engine.js';
+import type { TaskStore } from '../../src/store/index.js';
+import { PostgresTaskStore } from '../../src/store/postgres/store.js';
+// The SQLite class itself: SQLite-only tests pass SQLite-only options (trace) and reach its connection.
 import { SqliteTaskStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.js';
+import { DRIVER_NAME } from './drivers.js';
+import { newSchema } from './postgres.js';
 
 export interface GqlError {
   message: string;
@@ -25,10 +35,13 @@ export interface GqlResult<T = any> {
   errors?: GqlError[];
 }
 
-export interface TestApp {
+export interface TestApp<S extends TaskStore = TaskStore> {
   app: App;
-  store: SqliteTaskStore;
-  dbPath: string;
+  store: S;
+  /** The back end the store runs on. */
+  driver: 'sqlite' | 'postgres';
+  /** Where the data lives: the SQLite file, or the PostgreSQL URL with its schema. */
+  location: string;
   /** In-process GraphQL over yoga.fetch. */
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
   /** Like gql, but fails on any error and returns `data`. */
@@ -37,20 +50,68 @@ export interface TestApp {
   listen(): Promise<{ port: number; base: string; url: string; wsUrl: string }>;
 }
 
-const live: { app: App; dir: string }[] = [];
+export interface SqliteTestApp extends TestApp<SqliteTaskStore> {
+  dbPath: string;
+}
+
+/** Stops the app, then removes what held its data (the temporary folder, the schema). */
+const live: { app: App; remove: () => void | Promise<void> }[] = [];
 const clients: Client[] = [];
 
 export interface MakeAppOptions extends Omit<AppOptions, 'store'> {
+  /** The engine's options: every driver takes them. */
+  store?: Partial<EngineOptions>;
+}
+
+export interface MakeSqliteAppOptions extends Omit<AppOptions, 'store'> {
   store?: Partial<SqliteStoreOptions>;
 }
 
-export async function makeApp(options: MakeAppOptions = {}): Promise<TestApp> {
+function tempFile(): { path: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'taskwire-gql-'));
-  const dbPath = join(dir, 'test.db');
+  return { path: join(dir, 'test.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** An app on the driver under test; its store is a TaskStore and nothing more. */
+export async function makeApp(options: MakeAppOptions = {}): Promise<TestApp> {
+  const { store: engine, ...appOptions } = options;
+  if (DRIVER_NAME === 'postgres') {
+    // A schema of its own, dropped by stopApps() after the app has closed its pool (not
+    // when the test finishes: apps made in beforeAll outlive their first test). The feed
+    // polls at its default; one instance needs no LISTEN.
+    const { url, drop } = newSchema({ pool: '5' });
+    const store = await PostgresTaskStore.open({ ...engine, url, listen: false });
+    return start(store, 'postgres', url, drop, appOptions);
+  }
+  const file = tempFile();
+  const store = new SqliteTaskStore({ path: file.path, tailIntervalMs: 0, ...engine });
+  return start(store, 'sqlite', file.path, file.remove, appOptions);
+}
+
+/** An app on SQLite whatever the driver under test, for tests of SQLite itself. */
+export async function makeSqliteApp(options: MakeSqliteAppOptions = {}): Promise<SqliteTestApp> {
   const { store: storeOptions, ...appOptions } = options;
-  const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0, ...storeOptions });
-  const app = await buildApp({ store, port: 0, host: '127.0.0.1', sweepIntervalMs: 60_000, log: () => {}, ...appOptions });
-  live.push({ app, dir });
+  const file = tempFile();
+  const store = new SqliteTaskStore({ path: file.path, tailIntervalMs: 0, ...storeOptions });
+  return { ...(await start(store, 'sqlite', file.path, file.remove, appOptions)), dbPath: file.path };
+}
+
+async function start<S extends TaskStore>(
+  store: S,
+  driver: 'sqlite' | 'postgres',
+  location: string,
+  remove: () => void | Promise<void>,
+  appOptions: Omit<AppOptions, 'store'>,
+): Promise<TestApp<S>> {
+  let app: App;
+  try {
+    app = await buildApp({ store, port: 0, host: '127.0.0.1', sweepIntervalMs: 60_000, log: () => {}, ...appOptions });
+  } catch (e) {
+    await store.close();
+    await remove();
+    throw e;
+  }
+  live.push({ app, remove });
 
   const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> => {
     const res = await app.yoga.fetch('http://localhost/graphql', {
@@ -73,7 +134,7 @@ export async function makeApp(options: MakeAppOptions = {}): Promise<TestApp> {
       url: `http://127.0.0.1:${port}/graphql`,
       wsUrl: `ws://127.0.0.1:${port}/graphql`,
     })));
-  return { app, store, dbPath, gql, ok, listen };
+  return { app, store, driver, location, gql, ok, listen };
 }
 
 /** A graphql-ws client that does not retry; disposed by stopApps() if the test did not. */
@@ -83,12 +144,15 @@ export function wsClient(wsUrl: string, extra: Partial<Parameters<typeof createC
   return client;
 }
 
-/** Stops every app made by makeApp in this test and removes its files. */
+/** Stops every app made by makeApp in this test and removes its database. */
 export async function stopApps(): Promise<void> {
   for (const c of clients.splice(0)) await c.dispose();
   for (const e of live.splice(0)) {
-    await e.app.stop();
-    rmSync(e.dir, { recursive: true, force: true });
+    try {
+      await e.app.stop();
+    } finally {
+      await e.remove();
+    }
   }
 }
 

@@ -22,16 +22,29 @@ export function adminPool(): pg.Pool {
   return admin;
 }
 
-/** A URL naming a new, empty schema (the driver creates and migrates it); dropped when the test finishes. */
-export function freshSchemaUrl(extra: Record<string, string> = {}): string {
+/**
+ * A URL naming a new, empty schema (the driver creates and migrates it), and how to drop
+ * it: for a database that outlives one test (made in beforeAll), dropped by the caller.
+ */
+export function newSchema(extra: Record<string, string> = {}): { url: string; schema: string; drop: () => Promise<void> } {
   const schema = `tw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  onTestFinished(async () => {
-    await adminPool().query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  });
   const u = new URL(PG_URL);
   u.searchParams.set('schema', schema);
   for (const [k, v] of Object.entries(extra)) u.searchParams.set(k, v);
-  return u.toString();
+  return {
+    url: u.toString(),
+    schema,
+    drop: async () => {
+      await adminPool().query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
+/** A URL naming a new, empty schema (the driver creates and migrates it); dropped when the test finishes. */
+export function freshSchemaUrl(extra: Record<string, string> = {}): string {
+  const { url, drop } = newSchema(extra);
+  onTestFinished(drop);
+  return url;
 }
 
 export function postgresProbe(store: PostgresTaskStore): Probe {

@@ -5,8 +5,6 @@
  * the refusal to serve an open server on the network; introspection and GraphiQL off.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
 import { createClient } from 'graphql-ws';
@@ -32,11 +30,13 @@ import {
   expectNoLeak,
   expectRefused,
   expectSuccess,
+  newDatabase,
   rawHttp,
   rows,
   sleep,
   sseRequest,
   startFixture,
+  storedData,
   waitFor,
   type Fixture,
   type Outcome,
@@ -149,14 +149,14 @@ describe('with tokens', () => {
     });
 
     it('a WebSocket with a bad token is closed at connection init, before any operation runs', async () => {
-      const before = rows<{ c: number }>(fx, 'SELECT count(*) AS c FROM tasks')[0]!.c;
+      const before = (await rows<{ c: number }>(fx, 'SELECT count(*) AS c FROM tasks'))[0]!.c;
       const o = await callWs(fx, {
         query: 'mutation { enqueueTask(input: { type: "x", payload: {} }) { created } }',
         token: 'tw_0123456789ab_' + 'B'.repeat(43),
       });
       expect(o.closeCode).toBe(4403);
       expect(o.data).toBeUndefined();
-      expect(rows<{ c: number }>(fx, 'SELECT count(*) AS c FROM tasks')[0]!.c).toBe(before);
+      expect((await rows<{ c: number }>(fx, 'SELECT count(*) AS c FROM tasks'))[0]!.c).toBe(before);
     });
 
     it('a subscription posted as plain JSON is refused either way, and without a token gets nothing', async () => {
@@ -201,7 +201,7 @@ describe('with tokens', () => {
       // Warm the server's verification cache.
       expectSuccess(await call(fx, 'http', { query: '{ workers { id } }', token }), 'workers');
       expectSuccess(await call(fx, 'ws', { query: '{ workers { id } }', token }), 'workers');
-      const other = await openStore({ database: fx.dbPath, role: 'command' });
+      const other = await openStore({ database: fx.database, role: 'command' });
       await other.revokeToken(info.id);
       await other.close();
       const revokedAt = Date.now();
@@ -337,7 +337,7 @@ describe('with tokens', () => {
       });
       expectSuccess(enq, 'enqueueTask');
       const id = (enq.data!.enqueueTask as { task: { id: string } }).task.id;
-      const rowsFor = rows<{ created_by: string }>(fx, `SELECT created_by FROM tasks WHERE type = 'mine'`);
+      const rowsFor = await rows<{ created_by: string }>(fx, `SELECT created_by FROM tasks WHERE type = 'mine'`);
       expect(rowsFor).toEqual([{ created_by: fx.tokenIds.producer }]);
       expectSuccess(await call(fx, 'http', { query: cancel, variables: { id }, token: fx.tokens.producer }), 'cancelTask');
       const other = await fx.queuedTask('producer2');
@@ -397,13 +397,13 @@ describe('with tokens', () => {
       for (const transport of ['http', 'ws', 'sse'] as const) {
         it(`${c.field} on another worker's lease, with its lease token: FORBIDDEN or LEASE_LOST, the lease untouched (${transport})`, async () => {
           const { task, leaseToken } = await fx.runningTask(W1);
-          const before = rows(fx, 'SELECT * FROM tasks WHERE id = ?', task.id);
-          const logsBefore = rows(fx, 'SELECT * FROM task_logs WHERE task_id = ?', task.id);
+          const before = await rows(fx, 'SELECT * FROM tasks WHERE id = ?', task.id);
+          const logsBefore = await rows(fx, 'SELECT * FROM task_logs WHERE task_id = ?', task.id);
           const o = await call(fx, transport, { query: c.query, variables: c.input(String(task.id), leaseToken), token: fx.tokens.worker2 });
           expectRefused(o, { codes: ['FORBIDDEN', 'LEASE_LOST'], field: c.field });
           expect(o.errors.length).toBeGreaterThan(0);
-          expect(rows(fx, 'SELECT * FROM tasks WHERE id = ?', task.id)).toEqual(before);
-          expect(rows(fx, 'SELECT * FROM task_logs WHERE task_id = ?', task.id)).toEqual(logsBefore);
+          expect(await rows(fx, 'SELECT * FROM tasks WHERE id = ?', task.id)).toEqual(before);
+          expect(await rows(fx, 'SELECT * FROM task_logs WHERE task_id = ?', task.id)).toEqual(logsBefore);
           // The rightful holder still holds it.
           await fx.store.complete({ taskId: task.id, leaseToken, holder: W1 });
         });
@@ -418,18 +418,18 @@ describe('with tokens', () => {
         token: fx.tokens.worker,
       });
       expectRefused(o, { codes: ['FORBIDDEN'], field: 'appendTaskLog' });
-      expect(rows(fx, 'SELECT * FROM task_logs WHERE task_id = ?', task.id)).toEqual([]);
+      expect(await rows(fx, 'SELECT * FROM task_logs WHERE task_id = ?', task.id)).toEqual([]);
     });
 
     it('a worker heartbeat does not extend a lease that another worker holds', async () => {
       const { task, leaseToken } = await fx.runningTask(W1);
-      const [before] = rows<{ lease_until: number }>(fx, 'SELECT lease_until FROM tasks WHERE id = ?', task.id);
+      const [before] = await rows<{ lease_until: number }>(fx, 'SELECT lease_until FROM tasks WHERE id = ?', task.id);
       const o = await call(fx, 'http', {
         query: 'mutation M($input: HeartbeatInput!) { heartbeat(input: $input) { leases { taskId lost leaseUntil } } }',
         variables: { input: { workerId: W2, extendSeconds: 86_400, leases: [{ taskId: String(task.id), leaseToken }] } },
         token: fx.tokens.worker2,
       });
-      const [after] = rows<{ lease_until: number }>(fx, 'SELECT lease_until FROM tasks WHERE id = ?', task.id);
+      const [after] = await rows<{ lease_until: number }>(fx, 'SELECT lease_until FROM tasks WHERE id = ?', task.id);
       expect(after!.lease_until, `w2 extended w1's lease: ${describeOutcome(o)}`).toBe(before!.lease_until);
       if (o.errors.length) expectRefused(o, { codes: ['FORBIDDEN', 'LEASE_LOST'] });
       else expect((o.data!.heartbeat as { leases: { lost: boolean }[] }).leases[0]!.lost, describeOutcome(o)).toBe(true);
@@ -443,7 +443,7 @@ describe('with tokens', () => {
         token: fx.tokens.worker,
       });
       expectSuccess(o, 'claimTasks');
-      expect(rows(fx, 'SELECT locked_by FROM tasks WHERE id = ?', task.id)).toEqual([{ locked_by: W1 }]);
+      expect(await rows(fx, 'SELECT locked_by FROM tasks WHERE id = ?', task.id)).toEqual([{ locked_by: W1 }]);
     });
 
     it("an admin may act on any worker's lease", async () => {
@@ -462,7 +462,10 @@ describe('with tokens', () => {
     it('are stored only as hashes: no column and no byte of the database holds a secret', async () => {
       const made = [await fx.store.createToken({ name: 'at-rest', role: 'admin' }), await fx.store.createToken({ name: 'at-rest-2', role: 'worker', workerId: 'wr' })];
       const all = [...Object.values(fx.tokens), ...made.map((m) => m.token)];
-      const tokenRows = rows(fx, 'SELECT * FROM api_tokens');
+      const tokenRows = await rows(fx, 'SELECT * FROM api_tokens');
+      const stored = await storedData(fx);
+      // The search has teeth: the tokens' public ids are stored, and found.
+      for (const m of made) expect(stored.some((d) => d.bytes.includes(Buffer.from(m.info.id))), `token id ${m.info.id} in the stored data`).toBe(true);
       expect(tokenRows.length).toBeGreaterThanOrEqual(all.length);
       for (const token of all) {
         const secret = token.split('_').slice(2).join('_');
@@ -473,9 +476,7 @@ describe('with tokens', () => {
             expect(String(value)).not.toBe(token);
           }
         }
-        for (const file of [fx.dbPath, `${fx.dbPath}-wal`]) {
-          if (existsSync(file)) expect(readFileSync(file).includes(Buffer.from(secret)), `${file} holds a secret`).toBe(false);
-        }
+        for (const d of stored) expect(d.bytes.includes(Buffer.from(secret)), `${d.where} holds a secret`).toBe(false);
       }
       for (const row of tokenRows as { token_hash: string }[]) expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(new Set(all).size).toBe(all.length);
@@ -484,7 +485,7 @@ describe('with tokens', () => {
     it('listTokens never returns a secret or a hash', async () => {
       const text = JSON.stringify(await fx.store.listTokens());
       for (const token of Object.values(fx.tokens)) expect(text.includes(token.split('_').slice(2).join('_'))).toBe(false);
-      for (const { token_hash } of rows<{ token_hash: string }>(fx, 'SELECT token_hash FROM api_tokens')) expect(text.includes(token_hash)).toBe(false);
+      for (const { token_hash } of await rows<{ token_hash: string }>(fx, 'SELECT token_hash FROM api_tokens')) expect(text.includes(token_hash)).toBe(false);
     });
   });
 });
@@ -518,13 +519,14 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 describe('the token commands', () => {
-  let dir: string;
+  // One database for the three tests (the second counts the tokens the first made): a
+  // file, or a PostgreSQL URL, for --db.
   let db: string;
+  let remove: () => Promise<void>;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'taskwire-cli-'));
-    db = join(dir, 'cli.db');
+    ({ database: db, remove } = newDatabase('cli'));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => remove());
 
   it('token create prints a token that authenticates, bound to its role and worker id; list hides it; revoke ends it', { timeout: 120_000 }, async () => {
     // An admin token too, so that revoking the worker token leaves access control on.
@@ -544,7 +546,7 @@ describe('the token commands', () => {
     const secret = token.split('_').slice(2).join('_');
     expect(listed.stdout + listed.stderr).not.toContain(secret);
 
-    const fx = await startFixture({ dbPath: db, tokens: false });
+    const fx = await startFixture({ database: db, tokens: false });
     try {
       expectSuccess(await call(fx, 'http', { query: '{ workers { id } }', token }), 'workers');
       expectRefused(await call(fx, 'http', { query: '{ workers { id } }' }), { codes: ['UNAUTHENTICATED'] });
@@ -566,7 +568,7 @@ describe('the token commands', () => {
       const revoked = await cli(['token', 'revoke', id, '--db', db]);
       expect(revoked.code, revoked.stderr).toBe(0);
       await waitFor(async () => (await call(fx, 'http', { query: '{ workers { id } }', token })).status === 401, 'the revoked token to be refused', 2500);
-      expect(rows<{ revoked_at: number | null }>(fx, 'SELECT revoked_at FROM api_tokens WHERE id = ?', id)[0]!.revoked_at).not.toBeNull();
+      expect((await rows<{ revoked_at: number | null }>(fx, 'SELECT revoked_at FROM api_tokens WHERE id = ?', id))[0]!.revoked_at).not.toBeNull();
       const relisted = await cli(['token', 'list', '--db', db]);
       expect(relisted.stdout).toContain(id);
       expect(relisted.stdout).not.toContain(secret);
@@ -597,11 +599,16 @@ describe('the token commands', () => {
 });
 
 describe('serve refuses an open server on the network', { timeout: 60_000 }, () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'taskwire-serve-'));
+  const removals: (() => Promise<void>)[] = [];
+  /** A new database for TASKWIRE_DB (a file, or a PostgreSQL URL), removed after the tests. */
+  const fresh = (name: string) => {
+    const { database, remove } = newDatabase(name);
+    removals.push(remove);
+    return database;
+  };
+  afterAll(async () => {
+    for (const remove of removals.splice(0)) await remove();
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Starts `taskwire serve`; resolves when it prints its URL (then stops it) or exits. */
   function serve(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; url?: string; health?: number }> {
@@ -636,7 +643,7 @@ describe('serve refuses an open server on the network', { timeout: 60_000 }, () 
   }
 
   it('HOST=0.0.0.0 with no token: exits 2 with a message', async () => {
-    const r = await serve({ HOST: '0.0.0.0', PORT: '0', TASKWIRE_DB: join(dir, 'refuse.db') });
+    const r = await serve({ HOST: '0.0.0.0', PORT: '0', TASKWIRE_DB: fresh('refuse') });
     expect(r.code).toBe(2);
     expect(r.url).toBeUndefined();
     expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0/);
@@ -644,14 +651,14 @@ describe('serve refuses an open server on the network', { timeout: 60_000 }, () 
   });
 
   it('HOST=0.0.0.0 with TASKWIRE_ALLOW_OPEN=1: starts, and says access control is off', async () => {
-    const r = await serve({ HOST: '0.0.0.0', PORT: '0', TASKWIRE_DB: join(dir, 'open.db'), TASKWIRE_ALLOW_OPEN: '1' });
+    const r = await serve({ HOST: '0.0.0.0', PORT: '0', TASKWIRE_DB: fresh('open'), TASKWIRE_ALLOW_OPEN: '1' });
     expect(r.url, r.stderr).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/graphql$/);
     expect(r.health).toBe(200);
     expect(r.stdout).toMatch(/access control is OFF/);
   });
 
   it('HOST=0.0.0.0 with a token: starts with access control on', async () => {
-    const db = join(dir, 'closed.db');
+    const db = fresh('closed');
     const s = await openStore({ database: db, role: 'command' });
     await s.createToken({ name: 'ops', role: 'admin' });
     await s.close();
@@ -662,7 +669,7 @@ describe('serve refuses an open server on the network', { timeout: 60_000 }, () 
   });
 
   it('the default host (127.0.0.1) with no token starts and says access control is off', async () => {
-    const r = await serve({ PORT: '0', TASKWIRE_DB: join(dir, 'local.db') });
+    const r = await serve({ PORT: '0', TASKWIRE_DB: fresh('local') });
     expect(r.url, r.stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     expect(r.stdout).toMatch(/access control is OFF/);
   });

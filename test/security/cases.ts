@@ -6,12 +6,16 @@
  *   - a clear refusal: every error carries a code from the contract (and the one the case
  *     expects), or a WebSocket close with a 44xx code for protocol abuse, or an HTTP 4xx
  *     with such a code; never a 5xx, never a masked INTERNAL_SERVER_ERROR, never silence;
- *   - nothing internal in what the server sent (stack frames, file paths, SQLite, JS error
- *     classes);
+ *   - nothing internal in what the server sent (stack frames, file paths, SQLite or
+ *     PostgreSQL messages, JS error classes);
  *   - the database unchanged (row counts and a digest of every row of every table), or,
  *     for the few inputs that must be accepted as plain data (SQL-looking strings), changed
  *     by exactly the rows they create;
- *   - PRAGMA integrity_check ok, and GET /health answering 200 afterwards.
+ *   - the store's integrity check ok (SQLite: PRAGMA integrity_check), and GET /health
+ *     answering 200 afterwards.
+ *
+ * It runs on every driver: the database is read through a connection of the test's own
+ * (helpers.ts).
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-ws';
@@ -844,12 +848,12 @@ add(
       'mutation M($input: EnqueueTaskInput!) { enqueueTask(input: $input) { created task { type queue idempotencyKey correlationId payload } } }',
     variables: { input: { type: SQL, queue: `${SQL} q`, idempotencyKey: `${SQL} key-1`, correlationId: SQL_OR, payload: { note: SQL } } },
     expect: {
-      accept: (o, fx) => {
+      accept: async (o, fx) => {
         expect(o.errors, describeOutcome(o)).toEqual([]);
         const r = o.data!.enqueueTask as { created: boolean; task: Record<string, unknown> };
         expect(r.created).toBe(true);
         expect(r.task).toEqual({ type: SQL, queue: `${SQL} q`, idempotencyKey: `${SQL} key-1`, correlationId: SQL_OR, payload: { note: SQL } });
-        expect(rows(fx, 'SELECT type, queue, correlation_id, payload FROM tasks WHERE idempotency_key = ?', `${SQL} key-1`)).toEqual([
+        expect(await rows(fx, 'SELECT type, queue, correlation_id, payload FROM tasks WHERE idempotency_key = ?', `${SQL} key-1`)).toEqual([
           { type: SQL, queue: `${SQL} q`, correlation_id: SQL_OR, payload: JSON.stringify({ note: SQL }) },
         ]);
       },
@@ -954,10 +958,10 @@ add(
     query: UPSERT,
     variables: { input: { name: `${SQL} sched`, intervalSeconds: 3600, enabled: false, timezone: 'UTC', task: { type: SQL, queue: SQL_OR, payload: { s: SQL } } } },
     expect: {
-      accept: (o, fx) => {
+      accept: async (o, fx) => {
         expect(o.errors, describeOutcome(o)).toEqual([]);
         expect(o.data!.upsertSchedule).toEqual({ name: `${SQL} sched`, cron: null, timezone: 'UTC', taskType: SQL });
-        expect(rows(fx, 'SELECT name FROM schedules WHERE name = ?', `${SQL} sched`)).toHaveLength(1);
+        expect(await rows(fx, 'SELECT name FROM schedules WHERE name = ?', `${SQL} sched`)).toHaveLength(1);
       },
       changes: { schedules: 1 },
     },
@@ -966,10 +970,10 @@ add(
     query: LIMIT,
     variables: { input: { queue: `${SQL} limited`, type: SQL_OR, limit: 2 } },
     expect: {
-      accept: (o, fx) => {
+      accept: async (o, fx) => {
         expect(o.errors, describeOutcome(o)).toEqual([]);
         expect(o.data!.setConcurrencyLimit).toEqual({ queue: `${SQL} limited`, limit: 2 });
-        expect(rows(fx, 'SELECT queue, type FROM concurrency_limits WHERE queue = ?', `${SQL} limited`)).toEqual([{ queue: `${SQL} limited`, type: SQL_OR }]);
+        expect(await rows(fx, 'SELECT queue, type FROM concurrency_limits WHERE queue = ?', `${SQL} limited`)).toEqual([{ queue: `${SQL} limited`, type: SQL_OR }]);
       },
       changes: { concurrency_limits: 1 },
     },
@@ -980,10 +984,10 @@ add(
     query: LOG,
     variables: leaseVars({ level: 'WARN', message: SQL, details: { sql: SQL_OR } }),
     expect: {
-      accept: (o, fx, p) => {
+      accept: async (o, fx, p) => {
         expect(o.errors, describeOutcome(o)).toEqual([]);
         expect((o.data!.appendTaskLog as { message: string }).message).toBe(SQL);
-        expect(rows(fx, 'SELECT message, details FROM task_logs WHERE task_id = ?', p.task.id)).toEqual([{ message: SQL, details: JSON.stringify({ sql: SQL_OR }) }]);
+        expect(await rows(fx, 'SELECT message, details FROM task_logs WHERE task_id = ?', p.task.id)).toEqual([{ message: SQL, details: JSON.stringify({ sql: SQL_OR }) }]);
       },
       changes: { task_logs: 1, task_events: 1 },
     },
@@ -1302,7 +1306,7 @@ export function defineHostileSuite(transport: Transport): void {
   for (const c of cases) {
     it(`[${c.category}] ${c.name}`, async () => {
       const prepared = c.prepare ? await c.prepare(fx) : undefined;
-      const before = snapshot(fx);
+      const before = await snapshot(fx);
       const outcome = await c.run(fx, transport, prepared);
       expectNoLeak(outcome);
       if ('reject' in c.expect) {
@@ -1312,7 +1316,7 @@ export function defineHostileSuite(transport: Transport): void {
         if (outcome.status !== undefined) expect(outcome.status, describeOutcome(outcome)).toBe(200);
         await c.expect.accept(outcome, fx, prepared);
       }
-      const after = snapshot(fx);
+      const after = await snapshot(fx);
       const changes: Partial<Record<Table, number>> = 'changes' in c.expect ? c.expect.changes : {};
       for (const t of TABLES) {
         const allowed = changes[t];

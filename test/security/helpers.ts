@@ -1,21 +1,26 @@
 /**
  * Shared machinery for the access-control tests and the hostile-input suite: an app on a
- * temporary database with one token per principal, one GraphQL call over any of the three
+ * database of its own (a temporary SQLite file, or a fresh PostgreSQL schema when
+ * TASKWIRE_TEST_DRIVER=postgres) with one token per principal, one GraphQL call over any of the three
  * transports (HTTP fast path, SSE, graphql-ws), raw HTTP and raw WebSocket access for
  * protocol abuse, and the invariants every hostile case checks (database unchanged,
  * server up, integrity ok, nothing internal in the response).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createClient } from 'graphql-ws';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { expect } from 'vitest';
 import { buildApp, type App, type AppOptions } from '../../src/app.js';
 import { ERROR_CODES, openStore, type ErrorCode, type Role, type Task, type TaskStore } from '../../src/store/index.js';
+import { clientConfig, isPostgresUrl, parsePostgresUrl, quoteIdent } from '../../src/store/postgres/connection.js';
+import { DRIVER_NAME } from '../helpers/drivers.js';
+import { newSchema } from '../helpers/postgres.js';
 
 export type Transport = 'http' | 'ws' | 'sse';
 export const TRANSPORTS: Transport[] = ['http', 'ws', 'sse'];
@@ -64,7 +69,8 @@ export interface Outcome {
 export interface Fixture {
   app: App;
   store: TaskStore;
-  dbPath: string;
+  /** Where the data lives: a SQLite file, or a PostgreSQL URL with its schema (what --db and TASKWIRE_DB take). */
+  database: string;
   base: string;
   wsUrl: string;
   tokens: Record<Principal, string>;
@@ -86,15 +92,28 @@ export interface FixtureOptions extends Omit<AppOptions, 'store'> {
   /** Create the per-principal tokens (default true); false leaves access control off. */
   tokens?: boolean;
   storeOptions?: { maxPayloadBytes?: number };
-  /** Use this database file (it may already hold tokens); its folder is not removed. */
-  dbPath?: string;
+  /** Use this database (it may already hold tokens); the caller removes it. */
+  database?: string;
+}
+
+/**
+ * A new, empty database on the driver under test, and how to remove it: a file in a
+ * temporary folder, or a PostgreSQL schema (for databases made outside a test, in beforeAll).
+ */
+export function newDatabase(name = 'sec'): { database: string; remove: () => Promise<void> } {
+  if (DRIVER_NAME === 'postgres') {
+    const { url, drop } = newSchema({ pool: '5' });
+    return { database: url, remove: drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'taskwire-sec-'));
+  return { database: join(dir, `${name}.db`), remove: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
-  const { tokens: withTokens = true, storeOptions, dbPath: givenPath, ...appOptions } = options;
-  const dir = givenPath ? null : mkdtempSync(join(tmpdir(), 'taskwire-sec-'));
-  const dbPath = givenPath ?? join(dir!, 'sec.db');
-  const store = await openStore({ database: dbPath, role: 'command', ...storeOptions });
+  const { tokens: withTokens = true, storeOptions, database: given, ...appOptions } = options;
+  const made = given ? null : newDatabase();
+  const database = given ?? made!.database;
+  const store = await openStore({ database, role: 'command', ...storeOptions });
   const app = await buildApp({
     store,
     port: 0,
@@ -153,7 +172,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
   return {
     app,
     store,
-    dbPath,
+    database,
     base: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     tokens,
@@ -166,9 +185,9 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     async stop() {
       if (stopped) return;
       stopped = true;
-      closeReader(dbPath);
+      await closeReader(database);
       await app.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await made?.remove();
     },
   };
 }
@@ -576,18 +595,54 @@ export function rawUpgrade(fx: Fixture, protocol: string): Promise<Outcome> {
 
 // ---------------------------------------------------------------- invariants
 
-const readers = new Map<string, Database.Database>();
-function reader(dbPath: string): Database.Database {
-  let db = readers.get(dbPath);
-  if (!db) {
-    db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    readers.set(dbPath, db);
-  }
-  return db;
+/**
+ * A read-only connection of the test's own beside the server's: what is committed.
+ * SQLite: the file opened read-only. PostgreSQL: a client on the schema whose
+ * transactions are read-only; `?` placeholders are numbered ($1, $2...) for it.
+ */
+interface Reader {
+  all(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
 }
-function closeReader(dbPath: string): void {
-  readers.get(dbPath)?.close();
-  readers.delete(dbPath);
+
+const readers = new Map<string, Promise<Reader>>();
+
+function reader(database: string): Promise<Reader> {
+  let r = readers.get(database);
+  if (!r) {
+    r = isPostgresUrl(database) ? postgresReader(database) : sqliteReader(database);
+    readers.set(database, r);
+  }
+  return r;
+}
+
+async function sqliteReader(path: string): Promise<Reader> {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  return {
+    all: async (sql, params) => db.prepare(sql).all(...params) as Record<string, unknown>[],
+    close: async () => void db.close(),
+  };
+}
+
+async function postgresReader(url: string): Promise<Reader> {
+  const settings = parsePostgresUrl(url);
+  // The driver's own client settings: bigints come back as numbers, as the store reads them.
+  const client = new pg.Client(clientConfig(settings));
+  await client.connect();
+  await client.query(`SET search_path TO ${quoteIdent(settings.schema)}; SET default_transaction_read_only = on`);
+  return {
+    all: async (sql, params) => {
+      let n = 0;
+      return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+    },
+    close: () => client.end(),
+  };
+}
+
+async function closeReader(database: string): Promise<void> {
+  const r = readers.get(database);
+  readers.delete(database);
+  if (r) await (await r).close();
 }
 
 /** Every table a request could write. */
@@ -610,21 +665,40 @@ export interface DbSnapshot {
 }
 
 /** Reads the database through a separate read-only connection (what is committed). */
-export function snapshot(fx: Fixture): DbSnapshot {
-  const db = reader(fx.dbPath);
+export async function snapshot(fx: Fixture): Promise<DbSnapshot> {
+  const db = await reader(fx.database);
   const counts = {} as Record<Table, number>;
   const digests = {} as Record<Table, string>;
   for (const t of TABLES) {
-    const rows = (db.prepare(`SELECT * FROM ${t}`).all() as unknown[]).map((r) => JSON.stringify(r)).sort();
+    const rows = (await db.all(`SELECT * FROM ${t}`, [])).map((r) => JSON.stringify(r)).sort();
     counts[t] = rows.length;
     digests[t] = createHash('sha256').update(rows.join('\n')).digest('hex');
   }
   return { counts, digests };
 }
 
-/** Raw rows of a table, through the read-only connection. */
-export function rows<T = Record<string, unknown>>(fx: Fixture, sql: string, ...params: unknown[]): T[] {
-  return reader(fx.dbPath).prepare(sql).all(...params) as T[];
+/** Raw rows of a table, through the read-only connection; parameters are `?` (numbered for PostgreSQL). */
+export async function rows<T = Record<string, unknown>>(fx: Fixture, sql: string, ...params: unknown[]): Promise<T[]> {
+  return (await (await reader(fx.database)).all(sql, params)) as T[];
+}
+
+/**
+ * Everything the database holds, for a search for secrets: SQLite the bytes of its file
+ * and write-ahead log; PostgreSQL the text of every row of every table of the schema (its
+ * files are the server's, out of a client's reach).
+ */
+export async function storedData(fx: Fixture): Promise<{ where: string; bytes: Buffer }[]> {
+  if (!isPostgresUrl(fx.database)) {
+    return [fx.database, `${fx.database}-wal`].filter((f) => existsSync(f)).map((f) => ({ where: f, bytes: readFileSync(f) }));
+  }
+  const db = await reader(fx.database);
+  const tables = await db.all(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1`, []);
+  const out: { where: string; bytes: Buffer }[] = [];
+  for (const { t } of tables) {
+    const all = await db.all(`SELECT x::text AS r FROM ${quoteIdent(String(t))} x`, []);
+    out.push({ where: `table ${String(t)}`, bytes: Buffer.from(all.map((r) => String(r.r)).join('\n')) });
+  }
+  return out;
 }
 
 /** Marks of internals that must never reach a client. */
@@ -633,6 +707,10 @@ export const LEAK_PATTERNS: [string, RegExp][] = [
   ['a stack property', /"stack"\s*:/],
   ['a file path', /(\/work\/|\/home\/|\/tmp\/|node_modules|file:\/\/|[\w-]+\.(ts|js|mjs|cjs):\d+)/],
   ['SQLite internals', /SQLITE|sqlite3|better-sqlite|no such (table|column)|syntax error near/i],
+  [
+    'PostgreSQL internals',
+    /postgres(ql)?:\/\/|relation "[^"]*" does not exist|syntax error at or near|violates (unique|foreign key|check|not-null) constraint|duplicate key value|invalid input syntax|current transaction is aborted|\bSQLSTATE\b/i,
+  ],
   ['a JavaScript error class', /\b(TypeError|ReferenceError|RangeError|SyntaxError|EvalError|URIError|AggregateError)\b/],
   ['a wrapped internal error', /originalError/],
 ];

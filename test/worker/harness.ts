@@ -1,7 +1,9 @@
 /**
- * Shared setup for the worker runner's tests: a real server (buildApp on a temporary
- * SQLite file, port 0 or a given one) that can be stopped and started again on the same
- * file and port, GraphQL calls against it, a graphql-ws subscriber, and a bounded wait.
+ * Shared setup for the worker runner's tests: a real server (buildApp on a database of
+ * its own, port 0 or a given one) that can be stopped and started again on the same
+ * database and port, GraphQL calls against it, a graphql-ws subscriber, and a bounded wait.
+ * The database is a temporary SQLite file, or a fresh PostgreSQL schema when
+ * TASKWIRE_TEST_DRIVER=postgres (helpers/drivers.ts).
  *
  * Everything made here is cleaned up by `cleanup()`, which each test file runs in afterEach.
  */
@@ -11,9 +13,13 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { buildApp, type App } from '../../src/app.js';
-// The SQLite class itself, for an engine option openStore() does not take (backoffBaseMs).
+import type { TaskStore } from '../../src/store/index.js';
+// The drivers' classes, for an engine option openStore() does not take (backoffBaseMs).
+import { PostgresTaskStore } from '../../src/store/postgres/store.js';
 import { SqliteTaskStore } from '../../src/store/sqlite/store.js';
 import type { Worker } from '../../src/worker/index.js';
+import { DRIVER_NAME } from '../helpers/drivers.js';
+import { newSchema } from '../helpers/postgres.js';
 
 export interface GqlResult<T = any> {
   data?: T | null;
@@ -22,8 +28,9 @@ export interface GqlResult<T = any> {
 
 export interface Server {
   app: App;
-  store: SqliteTaskStore;
-  dbPath: string;
+  store: TaskStore;
+  /** Where the data lives (a SQLite file, or a PostgreSQL URL with its schema): a restart opens it again. */
+  database: string;
   port: number;
   url: string;
   wsUrl: string;
@@ -34,27 +41,29 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-const dirs: string[] = [];
+/** Removes the databases made here (temporary folders, PostgreSQL schemas), once their servers have stopped. */
+const removals: (() => void | Promise<void>)[] = [];
 const servers: Server[] = [];
 const clients: Client[] = [];
 const workers: Worker<any, any>[] = [];
 
 export interface ServerOptions {
-  /** Reuse this database file (a restart); default a new temporary one. */
-  dbPath?: string;
+  /** Reuse this database (a restart); default a new one. */
+  database?: string;
   /** Default 0 (any free port). */
   port?: number;
   backoffBaseMs?: number;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<Server> {
-  let dbPath = options.dbPath;
-  if (!dbPath) {
-    const dir = mkdtempSync(join(tmpdir(), 'taskwire-worker-'));
-    dirs.push(dir);
-    dbPath = join(dir, 'tasks.db');
-  }
-  const store = new SqliteTaskStore({ path: dbPath, tailIntervalMs: 0, backoffBaseMs: options.backoffBaseMs ?? 1000 });
+  let database = options.database;
+  if (!database) database = newDatabase();
+  const backoffBaseMs = options.backoffBaseMs ?? 1000;
+  // PostgreSQL: one instance, so no LISTEN; the feed polls at its default.
+  const store: TaskStore =
+    DRIVER_NAME === 'postgres'
+      ? await PostgresTaskStore.open({ url: database, listen: false, backoffBaseMs })
+      : new SqliteTaskStore({ path: database, tailIntervalMs: 0, backoffBaseMs });
   const app = await buildApp({ store, port: options.port ?? 0, host: '127.0.0.1', sweepIntervalMs: 100, log: () => {} });
   const { port, url } = await app.start();
   const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>> => {
@@ -73,7 +82,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Server> 
   const server: Server = {
     app,
     store,
-    dbPath,
+    database,
     port,
     url,
     wsUrl: url.replace(/^http/, 'ws'),
@@ -106,7 +115,18 @@ export async function cleanup(): Promise<void> {
   for (const w of workers.splice(0)) await w.stop({ timeoutMs: 1000 });
   for (const c of clients.splice(0)) await c.dispose();
   for (const s of servers.splice(0)) await s.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const remove of removals.splice(0)) await remove();
+}
+
+function newDatabase(): string {
+  if (DRIVER_NAME === 'postgres') {
+    const { url, drop } = newSchema({ pool: '5' });
+    removals.push(drop);
+    return url;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'taskwire-worker-'));
+  removals.push(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'tasks.db');
 }
 
 /** Polls `cond` until it holds or `timeoutMs` passes (then throws with `what`). */

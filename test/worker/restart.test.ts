@@ -2,7 +2,7 @@
  * A server restart mid-run loses nothing: the server stops (gracefully: sockets closed
  * with 1001, database closed) while handlers run, they finish while it is down (their
  * completions and the next claims wait for the connection), a new server starts on the
- * same database file and port, the worker reconnects by itself, and every task ends
+ * same database and port, the worker reconnects by itself, and every task ends
  * SUCCEEDED exactly once, each attempt run once.
  *
  * The server is stopped at a moment when the worker has no claim or completion on the
@@ -81,7 +81,7 @@ test('a server restart mid-run loses nothing and completes nothing twice', async
   await sleep(200);
   expect(worker.running).toBe(3); // finished, but not yet completed on the server
 
-  const second = await startServer({ dbPath: first.dbPath, port: first.port });
+  const second = await startServer({ database: first.database, port: first.port });
   serverDown = false;
   await waitFor(() => worker.connected, 'the worker to reconnect');
 

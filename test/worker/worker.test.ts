@@ -1,6 +1,6 @@
 /**
- * The worker runner against a real server (in-process buildApp on a temporary SQLite
- * file, real sockets): concurrency, progress to a subscriber, cancel, retries, lease loss
+ * The worker runner against a real server (in-process buildApp on a database of its
+ * own, real sockets): concurrency, progress to a subscriber, cancel, retries, lease loss
  * and stop().
  */
 import { afterEach, describe, expect, test } from 'vitest';

@@ -31,7 +31,7 @@ export interface PostgresDriverOptions {
   /** postgres://… with Taskwire's keys in the query string (connection.ts). */
   url: string;
   bus?: EventBus;
-  /** How often the feed looks for other instances' rows without a wake-up (ms); 0: never. Default 250. */
+  /** How often the feed looks for other instances' rows without a wake-up (ms); 0: never. Default: the URL's feed_poll (250). */
   feedPollMs?: number;
   /** LISTEN for other instances' wake-ups (default true). */
   listen?: boolean;
@@ -67,7 +67,7 @@ export class PostgresDriver implements Driver {
   ) {
     this.bus = bus;
     const onError = options.onBackgroundError ?? (() => {});
-    this.feed = new PgFeed(db, settings, bus, { pollIntervalMs: options.feedPollMs ?? 250, listen: options.listen ?? true, onError });
+    this.feed = new PgFeed(db, settings, bus, { pollIntervalMs: options.feedPollMs ?? settings.feedPollMs, listen: options.listen ?? true, onError });
     this.maintenance = postgresMaintenance(db, (fn) => this.guard(fn));
   }
 
@@ -80,7 +80,8 @@ export class PostgresDriver implements Driver {
       const client = await db.acquire();
       try {
         const version = await migrate(client, settings.schema);
-        const { rows } = await client.query<{ v: string }>('SHOW server_version');
+        // SHOW names its column after the setting (server_version), not v: read it as v.
+        const { rows } = await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
         info = {
           kind: 'postgres',
           location: settings.displayUrl,
@@ -91,6 +92,7 @@ export class PostgresDriver implements Driver {
             pool_size: settings.poolSize,
             statement_timeout_ms: settings.statementTimeoutMs,
             idle_in_transaction_timeout_ms: settings.idleInTransactionTimeoutMs,
+            feed_poll_ms: options.feedPollMs ?? settings.feedPollMs,
             server_version: rows[0]!.v,
           },
         };
