@@ -245,6 +245,8 @@ export interface Ops {
   // ---- workers
   /** The common heartbeat: an ACTIVE worker with unchanged capabilities. No event. */
   refreshWorkerIfActive(workerId: string, capabilities: string | null, now: number): boolean;
+  /** Holds this worker id until commit, whether or not its row exists yet (PG: an advisory lock; SQLite: nothing). */
+  lockWorker(workerId: string): void;
   workerState(workerId: string): { status: WorkerStatus; capabilities: string } | null;
   upsertWorker(workerId: string, capabilities: string | null, now: number): Worker;
   markStaleWorkers(heartbeatBefore: number): string[];
@@ -357,6 +359,7 @@ export type ClaimOpName =
   | 'peekClaimable';
 export type WorkerOpName =
   | 'refreshWorkerIfActive'
+  | 'lockWorker'
   | 'workerState'
   | 'upsertWorker'
   | 'markStaleWorkers';

@@ -130,3 +130,22 @@ describe('claim against cancel', () => {
     expect(outcomes).toEqual(new Set(['CANCELLED', 'RUNNING']));
   });
 });
+
+describe('a new worker registering on both stores at once', () => {
+  it('is announced once: one WORKER_UPDATED, whichever store registers it first', async () => {
+    await inRounds({}, async ({ a, b }, round) => {
+      const workerId = `fresh-${round}`;
+      const mark = await a.store.lastEventId();
+      const [ca, cb] = (await race(
+        round,
+        () => a.store.claim({ workerId, types: [`none-${round}`] }),
+        () => b.store.claim({ workerId, types: [`none-${round}`] }),
+      )).map(valueOf);
+      expect([ca, cb]).toEqual([[], []]);
+      // Broken (each read the worker as unknown before the other's insert), it would be announced twice.
+      const announced = (await outbox(a.store, mark)).filter((e) => e.kind === 'WORKER_UPDATED' && e.workerId === workerId);
+      expect(announced, `round ${round}`).toHaveLength(1);
+      expect(await a.store.getWorker(workerId)).toMatchObject({ id: workerId, status: 'ACTIVE' });
+    });
+  });
+});

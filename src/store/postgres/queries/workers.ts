@@ -2,6 +2,7 @@
 import type { WorkerStatus } from '../../types.js';
 import { WORKER_COLUMNS, toWorker, type WorkerRow } from '../../rows.js';
 import type { WorkerOpName } from '../../driver.js';
+import { lockKeySql } from '../connection.js';
 import { statement, type TxOps } from '../tx.js';
 
 const q = {
@@ -9,6 +10,7 @@ const q = {
     'refresh_worker_if_active',
     `UPDATE workers SET heartbeat_at = $1 WHERE id = $2 AND status = 'ACTIVE' AND ($3::text IS NULL OR capabilities = $3)`,
   ),
+  lockWorker: statement('lock_worker', `SELECT pg_advisory_xact_lock(${lockKeySql(`'worker:' || $1`)})`),
   state: statement<{ status: WorkerStatus; capabilities: string }>('worker_state', 'SELECT status, capabilities FROM workers WHERE id = $1'),
   upsert: statement<WorkerRow>(
     'upsert_worker',
@@ -33,6 +35,9 @@ export type WorkerQueries = TxOps<WorkerOpName>;
 
 export const workerQueries: WorkerQueries = {
   refreshWorkerIfActive: async ({ db }, workerId, capabilities, now) => (await q.refresh(db, [now, workerId, capabilities])).rowCount === 1,
+  async lockWorker({ db }, workerId) {
+    await q.lockWorker(db, [workerId]);
+  },
   workerState: async ({ db }, workerId) => (await q.state(db, [workerId])).rows[0] ?? null,
   upsertWorker: async ({ db }, workerId, capabilities, now) => toWorker((await q.upsert(db, [workerId, capabilities, now])).rows[0]!),
   markStaleWorkers: async ({ db }, before) => (await q.markStale(db, [before])).rows.map((r) => r.id),

@@ -28,6 +28,9 @@ export function workerOps(sql: Statements): WorkerOps {
       );
     },
 
+    // One writer at a time: nothing to hold.
+    lockWorker() {},
+
     workerState(workerId) {
       return (q.workerState().get(workerId) as { status: WorkerStatus; capabilities: string } | undefined) ?? null;
     },
