@@ -25,6 +25,11 @@ export class BoundedStream<T> implements AsyncIterableIterator<T> {
     return this.items.length;
   }
 
+  /** The items waiting, oldest first, without taking them. */
+  peek(): readonly T[] {
+    return this.items;
+  }
+
   push(item: T): void {
     if (this.done || this.error) return;
     if (this.waiting) {

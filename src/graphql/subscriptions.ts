@@ -83,12 +83,14 @@ export function replayThenLive(
   ctx: Context,
   after: number,
   accept: (e: StoredEvent) => boolean,
-): AsyncIterableIterator<StoredEvent> {
+): AsyncIterableIterator<StoredEvent> & { upcoming(): readonly StoredEvent[] } {
   let cursor = after;
   let page: StoredEvent[] = [];
   let live: BoundedStream<StoredEvent> | null = null;
   let closed = false;
   return {
+    /** The events already read or buffered that next() will return, oldest first. */
+    upcoming: () => (page.length > 0 ? page : (live?.peek() ?? [])),
     async next(): Promise<IteratorResult<StoredEvent>> {
       while (!closed) {
         const e = page.shift();
@@ -228,6 +230,42 @@ export function taskForEvent(ctx: Pick<Context, 'store' | 'bus'>, event: StoredE
     }
   }
   return read;
+}
+
+/** Most events whose tasks one look-ahead read fetches. */
+const LOOK_AHEAD = 200;
+
+/**
+ * The task of each event of a stream, read ahead: when an event's task has not been read,
+ * the tasks of the events waiting behind it are read with it, in one query. A subscriber
+ * that has fallen behind (a replay, a burst) then costs one read per batch instead of one
+ * per event, which is what bounds it on a networked database. Each task is still read
+ * after its event was committed and published: "the task now", as with one read each.
+ */
+export function taskReader(ctx: Pick<Context, 'store' | 'bus'>, upcoming: () => readonly StoredEvent[]): (event: StoredEvent) => Promise<Task | null> {
+  const ahead = new Map<number, Promise<Task | null>>();
+  return (event) => {
+    const read = ahead.get(event.id);
+    if (read) {
+      ahead.delete(event.id);
+      return read;
+    }
+    const waiting = upcoming();
+    if (waiting.length === 0) return taskForEvent(ctx, event);
+    const batch = [event, ...waiting.slice(0, LOOK_AHEAD).filter((e) => e.taskId !== null && !ahead.has(e.id))];
+    const ids = [...new Set(batch.map((e) => e.taskId!))];
+    const tasks = ctx.store.getTasks(ids).then((list) => new Map(ids.map((id, i) => [id, list[i] ?? null])));
+    for (const e of batch) {
+      const one = tasks.then((byId) => byId.get(e.taskId!) ?? null);
+      // Read ahead for events this subscriber may never reach (it closes first): a failed
+      // read must not become an unhandled rejection; whoever awaits it still sees it fail.
+      one.catch(() => {});
+      ahead.set(e.id, one);
+    }
+    const own = ahead.get(event.id)!;
+    ahead.delete(event.id);
+    return own;
+  };
 }
 
 /** The cheap part of a TaskFilter, checked on the outbox row before any read. */

@@ -263,14 +263,23 @@ describe('taskEvents seams, in-process', () => {
 });
 
 /** Counts the store's getTask calls for one task id (the read behind each task event). */
-function countReads(t: TestApp): (id: number) => number {
+/** Counts the reads of each task, one by one (getTask) or in a batch (getTasks); `queries` counts the calls. */
+function countReads(t: TestApp): ((id: number) => number) & { queries: () => number } {
   const calls: number[] = [];
+  let queries = 0;
   const getTask = t.store.getTask.bind(t.store);
+  const getTasks = t.store.getTasks.bind(t.store);
   t.store.getTask = (id: number) => {
     calls.push(id);
+    queries++;
     return getTask(id);
   };
-  return (id) => calls.filter((c) => c === id).length;
+  t.store.getTasks = (ids: readonly number[]) => {
+    calls.push(...ids);
+    queries++;
+    return getTasks(ids);
+  };
+  return Object.assign((id: number) => calls.filter((c) => c === id).length, { queries: () => queries });
 }
 
 describe('taskEvents: one read per event, never a stale one', () => {
@@ -324,6 +333,20 @@ describe('taskEvents: one read per event, never a stale one', () => {
     expect(reads(task.id)).toBe(2);
     await ready.return?.(undefined);
     await busy.return?.(undefined);
+  });
+
+  it('a subscriber that is behind reads the tasks of the events waiting for it together, each event with its own task', async () => {
+    const t = await makeApp();
+    const created = await t.store.enqueueMany(Array.from({ length: 300 }, (_, i) => ({ type: `behind-${i % 3}`, payload: { i } })));
+    const reads = countReads(t);
+    const sub = await subscribeInProcess(t, `subscription { taskEvents(after: "0") { kind cursor task { id type } } }`);
+    const got: { kind: string; task: { id: string; type: string } }[] = [];
+    for (let i = 0; i < 300; i++) got.push((await sub.next()).value.data.taskEvents);
+    await sub.return?.(undefined);
+    // Broken (one read per event), it would take 300 queries.
+    expect(reads.queries()).toBeLessThanOrEqual(3);
+    expect(got.map((g) => [g.kind, g.task.type])).toEqual(created.map((c) => ['ENQUEUED', c.task.type]));
+    expect(new Set(got.map((g) => g.task.id)).size).toBe(300);
   });
 
   it('taskForEvent: a newer event published in the same pass drops the shared read at once', async () => {

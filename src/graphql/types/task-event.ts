@@ -1,7 +1,7 @@
 import type { StoredEvent, Task } from '../../store/index.js';
 import { TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
-import { eventMatches, mapStream, replayThenLive, taskForEvent, taskMatches } from '../subscriptions.js';
+import { eventMatches, mapStream, replayThenLive, taskMatches, taskReader } from '../subscriptions.js';
 import { TaskEventKindEnum } from './enums.js';
 import { TaskFilterInput, TaskRef } from './task.js';
 
@@ -36,9 +36,11 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => {
       const after = parseCursor(args.after) ?? ctx.bus.lastPublishedId;
       const source = replayThenLive(ctx, after, (e) => eventMatches(args.filter, e));
+      // A fresh read per event (shared by the subscriptions that map it in the same pass),
+      // or one read for the events waiting behind it when the subscriber is behind.
+      const readTask = taskReader(ctx, source.upcoming);
       return mapStream(source, async (event): Promise<TaskEventValue | undefined> => {
-        // One fresh read per event, shared by the subscriptions that map it in the same pass.
-        const task = await taskForEvent(ctx, event);
+        const task = await readTask(event);
         return task && taskMatches(args.filter, task) ? { event, task } : undefined;
       });
     },
