@@ -149,7 +149,7 @@ export interface GraphqlReport {
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-function procCpuMs(pid: number | undefined): number {
+export function procCpuMs(pid: number | undefined): number {
   if (!pid) return 0;
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -160,7 +160,7 @@ function procCpuMs(pid: number | undefined): number {
   }
 }
 
-function machineJiffies(): { busy: number; total: number } {
+export function machineJiffies(): { busy: number; total: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
     const v = line.trim().split(/\s+/).slice(1).map(Number);
@@ -278,7 +278,7 @@ function httpGet(port: number, path: string): Promise<number> {
 
 // ---------------------------------------------------------------- child processes
 
-interface Proc {
+export interface Proc {
   proc: ChildProcess;
   pid: number;
   output: () => string;
@@ -362,14 +362,15 @@ async function startBare(mode: 'default' | 'nolimit' | 'envelop'): Promise<Serve
   return { url: `http://127.0.0.1:${port}/graphql`, port, pid: p.pid, stop: stopper(p, 'bare yoga'), output: p.output };
 }
 
-class WorkerProc {
+/** A child process speaking the `ready` / go / `done <json>` protocol (bench/graphql-worker.ts by default). */
+export class WorkerProc {
   readonly p: Proc;
   private lines: string[] = [];
   private partial = '';
   private waiters: { prefix: string; resolve: (line: string) => void }[] = [];
 
-  constructor(config: Record<string, unknown>) {
-    this.p = launch(['--import', 'tsx', 'bench/graphql-worker.ts', JSON.stringify(config)]);
+  constructor(config: Record<string, unknown>, script = 'bench/graphql-worker.ts') {
+    this.p = launch(['--import', 'tsx', script, JSON.stringify(config)]);
     this.p.proc.stdout!.on('data', (c: string) => {
       const parts = (this.partial + c).split('\n');
       this.partial = parts.pop()!;
