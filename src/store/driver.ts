@@ -215,7 +215,12 @@ export interface Ops {
    * returns the tasks it changed, in the order given. One statement for a whole claim.
    */
   markRunningIfQueued(claims: readonly ClaimOf[], lease: NewLease): Task[];
-  extendLeaseIfHeld(taskId: number, leaseToken: string, workerId: string, until: number): { leaseUntil: number; cancelRequested: boolean } | null;
+  /**
+   * Extends each lease the worker holds now to `until` (never shortens one); in the place
+   * of each, its new deadline and whether a cancel was asked, or null when it is not held.
+   * One statement for a worker's whole heartbeat.
+   */
+  extendLeaseIfHeld(leases: readonly { taskId: number; leaseToken: string }[], workerId: string, until: number): ({ leaseUntil: number; cancelRequested: boolean } | null)[];
   cancelRequestedOf(taskId: number): boolean | null;
   setProgressIfLeased(ref: LeaseRef, progress: number, message: string | null, now: number): Task | null;
   /**

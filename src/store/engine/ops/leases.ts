@@ -37,9 +37,11 @@ export function* heartbeat(req: HeartbeatRequest, env: EngineEnv): Unit<Heartbea
   const worker = yield* touchWorker(req.workerId, req.capabilities, now);
   const until = now + req.extendSeconds * 1000;
   const leases: LeaseState[] = [];
-  for (const ref of req.leases) {
-    // Guard: only the caller's own current lease is extended, and never shortened.
-    const held = yield* call('extendLeaseIfHeld', ref.taskId, ref.leaseToken, req.workerId, until);
+  // Guard: only the caller's own current leases are extended, and never shortened.
+  const extended = req.leases.length === 0 ? [] : yield* call('extendLeaseIfHeld', req.leases, req.workerId, until);
+  for (let i = 0; i < req.leases.length; i++) {
+    const ref = req.leases[i]!;
+    const held = extended[i];
     if (held) leases.push({ taskId: ref.taskId, leaseUntil: held.leaseUntil, cancelRequested: held.cancelRequested, lost: false });
     else leases.push({ taskId: ref.taskId, leaseUntil: null, cancelRequested: (yield* call('cancelRequestedOf', ref.taskId)) ?? false, lost: true });
   }

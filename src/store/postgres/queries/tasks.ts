@@ -64,11 +64,12 @@ const q = {
      WHERE t.id = c.id AND t.status = 'QUEUED'
      RETURNING ${prefixed('t')}, c.n`,
   ),
-  extendLeaseIfHeld: statement<{ lease_until: number; cancel_requested: boolean }>(
+  extendLeaseIfHeld: statement<{ lease_until: number; cancel_requested: boolean; n: number }>(
     'extend_lease_if_held',
-    `UPDATE tasks SET lease_until = greatest(lease_until, $4)
-     WHERE id = $1 AND status = 'RUNNING' AND lease_token = $2 AND locked_by = $3
-     RETURNING lease_until, cancel_requested`,
+    `UPDATE tasks t SET lease_until = greatest(t.lease_until, $4)
+     FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS c(id, token, n)
+     WHERE t.id = c.id AND t.status = 'RUNNING' AND t.lease_token = c.token AND t.locked_by = $3
+     RETURNING t.lease_until, t.cancel_requested, c.n`,
   ),
   cancelRequestedOf: statement<{ c: boolean }>('cancel_requested_of', 'SELECT cancel_requested AS c FROM tasks WHERE id = $1'),
   setProgressIfLeased: statement<TaskRow>(
@@ -201,9 +202,13 @@ export const taskQueries: TaskQueries = {
     return claims.map((_, i) => byPlace.get(i)).filter((t): t is NonNullable<typeof t> => t !== undefined);
   },
 
-  async extendLeaseIfHeld({ db }, taskId, leaseToken, workerId, until) {
-    const r = (await q.extendLeaseIfHeld(db, [taskId, leaseToken, workerId, until])).rows[0];
-    return r ? { leaseUntil: r.lease_until, cancelRequested: r.cancel_requested } : null;
+  async extendLeaseIfHeld({ db }, leases, workerId, until) {
+    const order = ascending(leases, (l) => l.taskId);
+    const { rows } = await q.extendLeaseIfHeld(db, [order.map((i) => leases[i]!.taskId), order.map((i) => leases[i]!.leaseToken), workerId, until]);
+    // By lease, not by place: a lease named twice updates its row once, and both places get it.
+    const key = (l: { taskId: number; leaseToken: string }) => `${l.taskId}:${l.leaseToken}`;
+    const held = new Map(rows.map((r) => [key(leases[order[r.n - 1]!]!), { leaseUntil: r.lease_until, cancelRequested: r.cancel_requested }]));
+    return leases.map((l) => held.get(key(l)) ?? null);
   },
 
   async cancelRequestedOf({ db }, taskId) {

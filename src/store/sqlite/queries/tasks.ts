@@ -134,9 +134,12 @@ export function taskOps(sql: Statements): TaskOps {
       return tasks;
     },
 
-    extendLeaseIfHeld(taskId, leaseToken, workerId, until) {
-      const row = q.extendLeaseIfHeld().get({ id: taskId, token: leaseToken, until, worker: workerId }) as { lease_until: number; cancel_requested: number } | undefined;
-      return row ? { leaseUntil: row.lease_until, cancelRequested: row.cancel_requested !== 0 } : null;
+    extendLeaseIfHeld(leases, workerId, until) {
+      const s = q.extendLeaseIfHeld();
+      return leases.map((l) => {
+        const row = s.get({ id: l.taskId, token: l.leaseToken, until, worker: workerId }) as { lease_until: number; cancel_requested: number } | undefined;
+        return row ? { leaseUntil: row.lease_until, cancelRequested: row.cancel_requested !== 0 } : null;
+      });
     },
 
     cancelRequestedOf(taskId) {
