@@ -63,7 +63,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       staleWorkerAfterMs: config.staleWorkerAfterMs,
       maxPayloadBytes: config.maxPayloadBytes,
       now: options.now,
-      onBackgroundError: (message) => logger.warn({ err: message }, 'background checkpoint failed; the next one tries again'),
+      onBackgroundError: (message) => logger.warn({ err: message }, 'background work of the store failed; it is retried'),
       onStorageError: (e) => {
         if (e.code === 'BUSY') metrics.busyErrors.inc();
       },
