@@ -581,9 +581,18 @@ export async function subscriberLatency(
   };
 }
 
-/** An idle worker long-polls (claimTasks waitSeconds); one enqueue; time until its claim answers. */
-export async function pickupLatency(server: Server, worker: GqlClient, samples: number, queue: string): Promise<{ p50: number; p99: number; max: number }> {
-  const producer = httpClient(server.url, 1);
+/**
+ * An idle worker long-polls (claimTasks waitSeconds); one enqueue; time until its claim
+ * answers. The enqueue goes to `producerUrl` (another instance, for the cross-instance wake).
+ */
+export async function pickupLatency(
+  server: Server,
+  worker: GqlClient,
+  samples: number,
+  queue: string,
+  producerUrl = server.url,
+): Promise<{ p50: number; p99: number; max: number }> {
+  const producer = httpClient(producerUrl, 1);
   const lat: number[] = [];
   const claimVars = { input: { workerId: `pickup-${queue}`, queue, limit: 1, waitSeconds: 10, leaseSeconds: 600 } };
   // Warm-up: the same sequence, untimed.

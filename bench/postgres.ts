@@ -42,7 +42,8 @@ import type { EnqueueInput } from '../src/store/index.js';
 import { clientConfig, parsePostgresUrl, quoteIdent, sessionSql } from '../src/store/postgres/connection.js';
 import { migrate } from '../src/store/postgres/migrations/index.js';
 import { PostgresTaskStore } from '../src/store/postgres/store.js';
-import { WorkerProc, machineJiffies, procCpuMs, startTaskwire, type Server } from './graphql.js';
+import { wsClient } from './clients.js';
+import { WorkerProc, machineJiffies, pickupLatency, procCpuMs, startTaskwire, type Server } from './graphql.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -70,12 +71,14 @@ export interface PgSizes {
   /** Warm-up tasks per worker process (Taskwire) or per run (engine in-process, peers). */
   warmTasks: number;
   rounds: number;
+  /** Long-poll pickups timed across two instances. */
+  pickupSamples: number;
 }
 
 export function postgresSizesFor(quick: boolean): PgSizes {
   return quick
-    ? { segments: 4, warmCycles: 50, enqueue: 400, enqueueManyBatches: 16, claims: 400, cycles: 200, drainSegment: 2_000, drainTasks: 5_000, warmTasks: 300, rounds: 1 }
-    : { segments: 10, warmCycles: 300, enqueue: 5_000, enqueueManyBatches: 100, claims: 5_000, cycles: 3_000, drainSegment: 10_000, drainTasks: 50_000, warmTasks: 2_000, rounds: 3 };
+    ? { segments: 4, warmCycles: 50, enqueue: 400, enqueueManyBatches: 16, claims: 400, cycles: 200, drainSegment: 2_000, drainTasks: 5_000, warmTasks: 300, rounds: 1, pickupSamples: 50 }
+    : { segments: 10, warmCycles: 300, enqueue: 5_000, enqueueManyBatches: 100, claims: 5_000, cycles: 3_000, drainSegment: 10_000, drainTasks: 50_000, warmTasks: 2_000, rounds: 3, pickupSamples: 200 };
 }
 
 /** Load shape. */
@@ -1058,6 +1061,31 @@ async function endToEnd(db: Schemas, z: PgSizes, log: (l: string) => void, versi
   return runs.map(rowOf);
 }
 
+/**
+ * An idle worker long-polls on instance A (claimTasks waitSeconds over WebSocket); the
+ * task is enqueued on instance B: B's NOTIFY wakes A's feed, whose bus wakes the claim.
+ */
+async function crossInstancePickup(db: Schemas, z: PgSizes): Promise<string> {
+  const schema = db.name('pickup');
+  const servers: Server[] = [];
+  try {
+    await db.migrate(schema);
+    const url = db.urlOf(schema);
+    servers.push(await startTaskwire(url), await startTaskwire(url));
+    const worker = await wsClient(servers[0]!.url);
+    try {
+      const pl = await pickupLatency(servers[0]!, worker, z.pickupSamples, 'pickup', servers[1]!.url);
+      return `cross-instance pickup (long-poll on A over WebSocket, enqueue on B over HTTP): p50 ${pl.p50.toFixed(2)} ms, p99 ${pl.p99.toFixed(2)} ms, max ${pl.max.toFixed(1)} ms over ${z.pickupSamples} samples`;
+    } finally {
+      await worker.close();
+    }
+  } finally {
+    const problems = await stopAll(servers);
+    await db.drop(schema).catch(() => {});
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+  }
+}
+
 /** What the peers' settings imply, for the notes. */
 function peerNotes(): string[] {
   const b = PG_SHAPE.pgBoss;
@@ -1116,6 +1144,12 @@ export async function runPostgresBench(opts: PostgresBenchOptions): Promise<Post
   try {
     await engineVsRaw(db, z, log, report.engineRows, report.notes);
     report.drainRows = await endToEnd(db, z, log, versions);
+    log(`postgres: cross-instance pickup, ${z.pickupSamples} samples`);
+    try {
+      report.notes.push(await crossInstancePickup(db, z));
+    } catch (e) {
+      report.notes.push(`cross-instance pickup FAILED: ${(e as Error).message}`);
+    }
     report.notes.push(...peerNotes());
   } finally {
     await db.dropAll();

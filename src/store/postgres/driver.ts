@@ -128,7 +128,7 @@ export class PostgresDriver implements Driver {
       client.release(broken);
     }
     // The caller hears back once its events are on the bus, as with SQLite.
-    if (tx.events.length > 0) await this.feed.sync();
+    if (tx.events.length > 0) await this.feed.committed();
     return result;
   }
 

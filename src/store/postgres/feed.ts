@@ -6,9 +6,11 @@
  * published pos. Steps run one at a time per instance and are woken by:
  * - this instance's commits: write() waits for a step that began after its COMMIT, so
  *   its events are on the bus when the caller hears back (as on SQLite);
- * - other instances: after a step that numbered rows, one NOTIFY on the schema's
- *   channel (sent outside any write transaction: a NOTIFY inside one serializes every
- *   notifying commit of the cluster on one lock); the listener here wakes a step;
+ * - other instances: right after a commit that wrote events, and after a step that
+ *   numbered rows, one NOTIFY on the schema's channel (sent outside any write
+ *   transaction: a NOTIFY inside one serializes every notifying commit of the cluster on
+ *   one lock); the listener here wakes a step, which numbers the rows itself if the
+ *   writer has not yet (any instance may number any committed row);
  * - a slow timer, for a lost notification, a listener that is reconnecting, or an
  *   instance that died between its COMMIT and its step.
  */
@@ -44,6 +46,8 @@ export class PgFeed {
   private reconnectMs = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private notifying = false;
+  /** A commit of this instance has woken the others since the last step began. */
+  private wokeOthers = false;
   private notifyAgain = false;
   private stopped = false;
   /** Listener state, for /health and tests. */
@@ -65,6 +69,16 @@ export class PgFeed {
       this.timer = setInterval(() => void this.sync(), this.options.pollIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /**
+   * This instance committed events: wakes the other instances at once (they number and
+   * read the rows in parallel with this one), and resolves once this bus has them.
+   */
+  committed(): Promise<void> {
+    this.wokeOthers = true;
+    this.notifyOthers();
+    return this.sync();
   }
 
   /** Resolves after a step that began after this call has published what it found. */
@@ -96,7 +110,10 @@ export class PgFeed {
         numbered += n;
         if (n < SEQUENCE_BATCH) break;
       }
-      if (numbered > 0) this.notifyOthers();
+      // Rows this instance numbered that no commit here announced (another instance's
+      // writer died before it could, or its notification was lost): wake the others.
+      if (numbered > 0 && !this.wokeOthers) this.notifyOthers();
+      this.wokeOthers = false;
       for (;;) {
         const rows = await eventsAfter(this.db, this.bus.lastPublishedId, PAGE);
         for (const r of rows) this.bus.publish(r);
