@@ -10,6 +10,9 @@
  *
  * Engine and raw run on separate files, in alternating segments, so that drift during the
  * run (page cache, WAL growth, checkpoints) falls on both sides alike.
+ *
+ * One file on purpose (over 500 lines): the raw side sits next to the engine side it
+ * mirrors, so that a change to one shows in the other.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';

@@ -25,6 +25,9 @@
  * With `profile`, the server is then run again under `node --cpu-prof` for the single
  * enqueue over HTTP and for the drains, stopped with SIGINT (which writes the profile),
  * and each profile is summarized over the measured window only.
+ *
+ * One file on purpose (over 500 lines): the scenarios share the server, clients and
+ * measurement helpers, and the report reads them together.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -26,6 +26,10 @@
  *   LEASE_LOST / NOT_FOUND. The server clears the lease token when it applies one, so a
  *   repeat can never apply twice; a LEASE_LOST after a repeat is checked against the
  *   task (SUCCEEDED with our attempt number means ours got there).
+ *
+ * One file on purpose (over 500 lines): the slots, the leases kept alive, the answers
+ * resent after a lost connection and the drain at stop share one state, whose rules are
+ * easier to keep in one place than across modules that would pass it around.
  */
 import { hostname } from 'node:os';
 import { backoffDelay, connect, type Connection, type ReconnectOptions } from './connection.js';

@@ -16,6 +16,8 @@
  *
  * It runs on every driver: the database is read through a connection of the test's own
  * (helpers.ts).
+ *
+ * Long on purpose: a table of cases, one entry each, read as a list.
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-ws';

@@ -5,6 +5,8 @@
  * transports (HTTP fast path, SSE, graphql-ws), raw HTTP and raw WebSocket access for
  * protocol abuse, and the invariants every hostile case checks (database unchanged,
  * server up, integrity ok, nothing internal in the response).
+ *
+ * Long on purpose: the fixtures of the access and hostile-input suites, shared by both.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
