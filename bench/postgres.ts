@@ -45,6 +45,7 @@ import type { EnqueueInput } from '../src/store/index.js';
 import { clientConfig, parsePostgresUrl, quoteIdent, sessionSql } from '../src/store/postgres/connection.js';
 import { migrate } from '../src/store/postgres/migrations/index.js';
 import { PostgresTaskStore } from '../src/store/postgres/store.js';
+import { SerialSteps } from '../src/events/serial-steps.js';
 import { wsClient } from './clients.js';
 import { WorkerProc, machineJiffies, pickupLatency, procCpuMs, startTaskwire, type Server } from './graphql.js';
 
@@ -355,26 +356,11 @@ export interface RawClaimed {
  * arriving meanwhile share the next step.
  */
 class RawSequencer {
-  private current: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  private readonly steps = new SerialSteps(() => this.step());
   constructor(private readonly connect: () => Promise<pg.PoolClient>) {}
 
   sync(): Promise<void> {
-    if (this.next) return this.next;
-    if (!this.current) return this.begin();
-    this.next = this.current.then(() => {
-      this.next = null;
-      return this.begin();
-    });
-    return this.next;
-  }
-
-  private begin(): Promise<void> {
-    const step = this.step().finally(() => {
-      if (this.current === step) this.current = null;
-    });
-    this.current = step;
-    return step;
+    return this.steps.after();
   }
 
   private async step(): Promise<void> {

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EventBus } from '../../events/bus.js';
+import { SerialSteps } from '../../events/serial-steps.js';
 import { clientConfig, type Connections, type PostgresSettings } from './connection.js';
 import { eventsAfter, lastEventPos, sequenceEvents } from './queries/outbox.js';
 
@@ -39,8 +40,7 @@ export class PgFeed {
   /** This instance's name on the channel: its own notifications wake nothing. */
   private readonly instance = randomUUID();
   readonly channel: string;
-  private current: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  private readonly steps = new SerialSteps(() => this.step());
   private timer: NodeJS.Timeout | null = null;
   private listener: pg.Client | null = null;
   private reconnectMs = RECONNECT_MIN_MS;
@@ -84,21 +84,7 @@ export class PgFeed {
   /** Resolves after a step that began after this call has published what it found. */
   sync(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (this.next) return this.next;
-    if (!this.current) return this.begin();
-    this.next = this.current.then(() => {
-      this.next = null;
-      return this.begin();
-    });
-    return this.next;
-  }
-
-  private begin(): Promise<void> {
-    const step = this.step().finally(() => {
-      if (this.current === step) this.current = null;
-    });
-    this.current = step;
-    return step;
+    return this.steps.after();
   }
 
   private async step(): Promise<void> {
@@ -202,6 +188,6 @@ export class PgFeed {
       l.on('error', () => {});
       await l.end().catch(() => {});
     }
-    await this.current;
+    await this.steps.running;
   }
 }
