@@ -118,8 +118,13 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * Pipeline mode: statements issued without waiting for the previous answer go out at
+ * once (the driver sends BEGIN with a unit's first statement, and its outbox INSERT with
+ * COMMIT). Statements the driver awaits one by one run exactly as without it.
+ */
 export function clientConfig(s: PostgresSettings): pg.ClientConfig {
-  return { connectionString: s.url, types, keepAlive: true, connectionTimeoutMillis: 5000 };
+  return { connectionString: s.url, types, keepAlive: true, connectionTimeoutMillis: 5000, pipeline: true };
 }
 
 /**
