@@ -67,8 +67,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server!.once('exit', r));
+    const exited = new Promise((r) => server!.once('exit', r));
+    process.kill(-server.pid!, 'SIGTERM');
+    await exited;
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -98,10 +99,13 @@ describe('the packed tarball', () => {
   it('serves with `npx taskwire serve` in plain Node', async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}/graphql`;
+    // A process group of its own: npx runs the server as its child, and stopping npx
+    // alone would leave the server running after the tests.
     server = spawn('npx', ['taskwire', 'serve'], {
       cwd: project,
       env: plainEnv({ PORT: String(port), TASKWIRE_DB: join(dir, 'queue.db') }),
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     server.stdout!.on('data', (d: Buffer) => (serverLog += d));
     server.stderr!.on('data', (d: Buffer) => (serverLog += d));
