@@ -183,7 +183,8 @@ export interface NewToken {
 
 /**
  * The operations of a driver, as SQLite answers them (synchronously). A driver whose
- * calls are asynchronous implements `AsyncOps`; units run unchanged on both.
+ * calls are asynchronous answers the same calls with promises (PostgreSQL's TxOps, which
+ * also take the transaction); units run unchanged on both (engine/unit.ts).
  */
 export interface Ops {
   // ---- tasks: enqueue
@@ -408,10 +409,6 @@ export type ReadOpName =
   | 'tasksLockedBy'
   | 'statsParts'
   | 'taskCounts';
-
-
-/** The same operations for a driver whose calls are asynchronous (PostgreSQL). */
-export type AsyncOps = { [K in OpName]: (...args: Parameters<Ops[K]>) => Promise<ReturnType<Ops[K]>> };
 
 export type WriteMode =
   /** A request's write: it may share one commit with the writes that arrive with it. */

@@ -4,20 +4,10 @@
  * INTERNAL_SERVER_ERROR). The driver-neutral error tests are in errors.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeSqliteApp, stopApps, wsClient, wsOnce, type GqlResult } from '../helpers/app.js';
+import { expectMasked, makeSqliteApp, stopApps, wsClient, wsOnce, type GqlResult } from '../helpers/app.js';
 
 afterEach(stopApps);
 
-function expectMasked(r: GqlResult, raw: string, what: string) {
-  expect(raw, what).not.toContain('secret');
-  expect(raw, what).not.toContain('internal detail');
-  expect(r.errors?.length, what).toBeGreaterThan(0);
-  for (const e of r.errors!) {
-    expect(e.extensions?.code, what).toBe('INTERNAL_SERVER_ERROR');
-    expect(e.message, what).toBe('Unexpected error.');
-    expect(Object.keys(e.extensions ?? {}), what).toEqual(['code']);
-  }
-}
 
 describe('unexpected errors are masked', () => {
   it('when the database is closed underneath the server', async () => {

@@ -5,7 +5,7 @@
  * is in errors-sqlite.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, makeApp, stopApps, wsClient, wsOnce, type GqlResult, type TestApp } from '../helpers/app.js';
+import { collect, expectMasked, makeApp, stopApps, wsClient, wsOnce, type GqlResult, type TestApp } from '../helpers/app.js';
 
 afterEach(stopApps);
 
@@ -224,16 +224,6 @@ describe('unexpected errors are masked', () => {
     Object.assign(t.store, { getTask: boom, enqueue: boom, listTasks: boom });
   }
 
-  function expectMasked(r: GqlResult, raw: string, what: string) {
-    expect(raw, what).not.toContain('secret');
-    expect(raw, what).not.toContain('internal detail');
-    expect(r.errors?.length, what).toBeGreaterThan(0);
-    for (const e of r.errors!) {
-      expect(e.extensions?.code, what).toBe('INTERNAL_SERVER_ERROR');
-      expect(e.message, what).toBe('Unexpected error.');
-      expect(Object.keys(e.extensions ?? {}), what).toEqual(['code']);
-    }
-  }
 
   const OPS = [
     `{ task(id: "1") { id } }`,

@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { buildApp, type App, type AppOptions } from '../../src/app.js';
@@ -220,4 +221,19 @@ export async function wsOnce<T = any>(client: Client, query: string, variables?:
     throw new Error(`operation failed: ${String((e as { code?: number }).code ?? e)}`);
   }
   return c.results[0]!;
+}
+
+/**
+ * An unexpected failure as every transport must show it: masked, with no message, no
+ * detail and the code INTERNAL_SERVER_ERROR; `raw` is the answer as sent.
+ */
+export function expectMasked(r: GqlResult, raw: string, what: string) {
+  expect(raw, what).not.toContain('secret');
+  expect(raw, what).not.toContain('internal detail');
+  expect(r.errors?.length, what).toBeGreaterThan(0);
+  for (const e of r.errors!) {
+    expect(e.extensions?.code, what).toBe('INTERNAL_SERVER_ERROR');
+    expect(e.message, what).toBe('Unexpected error.');
+    expect(Object.keys(e.extensions ?? {}), what).toEqual(['code']);
+  }
 }

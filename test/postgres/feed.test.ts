@@ -80,6 +80,16 @@ describe('the outbox cursor on PostgreSQL', () => {
     for (const kinds of byTask.values()) expect(kinds).toEqual(['ENQUEUED', 'CLAIMED', 'SUCCEEDED']);
   });
 
+  it("without LISTEN, the slow poll alone brings another instance's commits to this bus", async () => {
+    const url = freshSchemaUrl();
+    // No listener on either side: only the reader's timer can find the writer's rows.
+    const reader = await open(url, { listen: false, feedPollMs: 50 });
+    const { store: writer } = await open(url, { listen: false, feedPollMs: 0 });
+    await writer.enqueue({ type: 'polled', payload: {} });
+    await waitFor(() => reader.events.length === 1, 5000, 'the poll to publish the row');
+    expect(reader.events.map((e) => [e.id, e.type])).toEqual([[1, 'polled']]);
+  });
+
   it("another instance's commit reaches this bus through LISTEN/NOTIFY alone, and again after the listener is cut", async () => {
     const url = freshSchemaUrl();
     // No timer: only a notification can wake the reader.
