@@ -36,10 +36,16 @@ export interface BackgroundOptions extends UpkeepOptions {
   sweepIntervalMs: number;
 }
 
+/** A sweep job skipped by BUSY for this many beats in a row, and at least STARVED_MIN_MS, is worth a warning. */
+const STARVED_BEATS = 5;
+const STARVED_MIN_MS = 5000;
+
 export class Background {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   /** When each kind of job last ran (ms); -Infinity: due on the first tick. */
+  /** When the sweep and the scheduler last ran to the end (ms): how long BUSY has starved them. */
+  private readonly ranAt: { sweep?: number; scheduler?: number } = {};
   private readonly last = { sweep: Number.NEGATIVE_INFINITY, upkeep: Number.NEGATIVE_INFINITY, retention: Number.NEGATIVE_INFINITY };
 
   constructor(
@@ -79,7 +85,7 @@ export class Background {
   }
 
   private async beat(now: number): Promise<void> {
-    if (this.due('sweep', now, this.options.sweepIntervalMs)) await this.sweep();
+    if (this.due('sweep', now, this.options.sweepIntervalMs)) await this.sweep(now);
     if (this.due('retention', now, this.options.retentionEveryMs)) await this.retention();
     if (this.due('upkeep', now, this.options.intervalMs)) await this.checkpoint();
   }
@@ -98,17 +104,25 @@ export class Background {
   /**
    * Expired leases, timeouts, stale workers, due schedules. Each job waits only briefly for
    * the write lock; if another process holds it, the beat skips the rest (BUSY) and the
-   * next one tries again.
+   * next one tries again. With several servers on one file a skipped beat is ordinary
+   * contention, logged at debug; a job that has not run for STARVED_BEATS beats (at least
+   * 5 s) is starved, and that is a warning.
    */
-  private async sweep(): Promise<void> {
+  private async sweep(now: number): Promise<void> {
     for (const [name, job] of [
       ['sweep', () => this.store.sweep()],
       ['scheduler', () => this.store.fireDueSchedules()],
     ] as const) {
       try {
         await job();
+        this.ranAt[name] = now;
       } catch (e) {
-        if (e instanceof TaskwireError && e.code === 'BUSY') return this.log.warn({ job: name }, `database busy: ${name} skipped this tick`);
+        if (e instanceof TaskwireError && e.code === 'BUSY') {
+          const lastRan = (this.ranAt[name] ??= now);
+          const starvedMs = now - lastRan;
+          const starved = starvedMs >= Math.max(STARVED_MIN_MS, STARVED_BEATS * this.options.sweepIntervalMs);
+          return this.log[starved ? 'warn' : 'debug']({ job: name, starvedMs }, `database busy: ${name} skipped this tick`);
+        }
         this.log.warn({ err: e, job: name }, `${name} failed`);
       }
     }

@@ -91,6 +91,29 @@ describe('upkeep', () => {
     await t.store.close();
   });
 
+  it('a sweep skipped by another process holding the lock is ordinary contention; starved for 5 s it is a warning', async () => {
+    const t = setup();
+    await t.upkeep.tick(t.now()); // the sweep runs once
+    const other = new Database(t.store.info.location);
+    other.exec('BEGIN IMMEDIATE');
+    const busy = () => t.lines.filter((l) => String(l.msg).startsWith('database busy: sweep'));
+    for (let beat = 1; beat <= 4; beat++) await t.upkeep.tick(t.now() + beat * 1000);
+    expect(busy()).toEqual([]); // skipped four beats: not worth a warning
+    await t.upkeep.tick(t.now() + 5000);
+    expect(busy()).toMatchObject([{ level: 40, job: 'sweep', starvedMs: 5000 }]);
+    other.exec('COMMIT');
+    other.close();
+    // Once it runs again, the count starts over.
+    await t.upkeep.tick(t.now() + 6000);
+    const again = new Database(t.store.info.location);
+    again.exec('BEGIN IMMEDIATE');
+    await t.upkeep.tick(t.now() + 7000);
+    again.exec('COMMIT');
+    again.close();
+    expect(busy()).toHaveLength(1);
+    await t.store.close();
+  });
+
   it('checkpoints the WAL once it grows past the threshold', async () => {
     const t = setup();
     const small = new Background(t.store, createLogger({ write: (l) => void t.lines.push(JSON.parse(l)) }), t.metrics, {
