@@ -409,6 +409,8 @@ export interface TaskStore {
   complete(input: CompleteInput): Promise<Task>;
   completeMany(inputs: readonly CompleteInput[]): Promise<Task[]>;
   fail(input: FailInput): Promise<Task>;
+  /** Fails every attempt of the batch in one transaction, or none (the first lease that is not current rejects it). */
+  failMany(inputs: readonly FailInput[]): Promise<Task[]>;
   /** `onlyCreatedBy`: refuse (FORBIDDEN) unless the task was enqueued with this token id. */
   cancel(id: number, reason?: string | null, onlyCreatedBy?: string | null): Promise<Task>;
   retry(id: number): Promise<Task>;

@@ -152,6 +152,7 @@ const HEARTBEAT = 'mutation M($input: HeartbeatInput!) { heartbeat(input: $input
 const PROGRESS = 'mutation M($input: ReportProgressInput!) { reportProgress(input: $input) { id progress } }';
 const COMPLETE = 'mutation M($input: CompleteTaskInput!) { completeTask(input: $input) { id } }';
 const COMPLETE_MANY = 'mutation M($inputs: [CompleteTaskInput!]!) { completeTasks(inputs: $inputs) { id } }';
+const FAIL_MANY = 'mutation M($inputs: [FailTaskInput!]!) { failTasks(inputs: $inputs) { id } }';
 const FAIL = 'mutation M($input: FailTaskInput!) { failTask(input: $input) { id } }';
 const LOG = 'mutation M($input: AppendTaskLogInput!) { appendTaskLog(input: $input) { id message } }';
 const CANCEL = 'mutation M($id: ID!) { cancelTask(id: $id) { id } }';
@@ -577,6 +578,25 @@ add(
       ],
     }),
     expect: reject('LEASE_LOST', 'completeTasks'),
+  }),
+  gql('batches', 'failTasks with 1,001 inputs', {
+    as: 'worker',
+    prepare: running,
+    query: FAIL_MANY,
+    variables: (p) => ({ inputs: Array.from({ length: 1001 }, () => ({ taskId: String(p.task.id), leaseToken: p.leaseToken, error: 'x' })) }),
+    expect: V('failTasks'),
+  }),
+  gql('batches', 'failTasks with a lost lease last (all or none)', {
+    as: 'worker',
+    prepare: async (fx) => [await fx.runningTask(W1), await fx.runningTask(W1)],
+    query: FAIL_MANY,
+    variables: (p) => ({
+      inputs: [
+        { taskId: String(p[0].task.id), leaseToken: p[0].leaseToken, error: 'x' },
+        { taskId: String(p[1].task.id), leaseToken: 'not-the-lease', error: 'x' },
+      ],
+    }),
+    expect: reject('LEASE_LOST', 'failTasks'),
   }),
   gql('batches', 'claimTasks with limit 1,001', {
     as: 'worker',
@@ -1282,6 +1302,15 @@ add(
     variables: (p) => ({ inputs: p.map((x: { task: { id: number }; leaseToken: string }) => ({ taskId: String(x.task.id), leaseToken: x.leaseToken })) }),
     expect: reject(['FORBIDDEN', 'LEASE_LOST'], 'completeTasks'),
   }),
+  gql('not yours', "failTasks with another worker's lease among its own", {
+    as: 'worker2',
+    prepare: async (fx) => [await fx.runningTask(W2), await fx.runningTask(W1)],
+    query: FAIL_MANY,
+    variables: (p) => ({
+      inputs: p.map((x: { task: { id: number }; leaseToken: string }) => ({ taskId: String(x.task.id), leaseToken: x.leaseToken, error: 'x' })),
+    }),
+    expect: reject(['FORBIDDEN', 'LEASE_LOST'], 'failTasks'),
+  }),
 );
 
 // ---------------------------------------------------------------- the runner
@@ -1294,7 +1323,7 @@ export function casesFor(transport: Transport): HostileCase[] {
  * How many cases each transport tries. Kept by hand on purpose: a case that drops out of
  * the table (or a transport filter that goes wrong) fails the count test.
  */
-export const EXPECTED_CASES: Record<Transport, number> = { http: 253, ws: 270, sse: 268 };
+export const EXPECTED_CASES: Record<Transport, number> = { http: 260, ws: 277, sse: 275 };
 
 /** Declares one vitest test per case for `transport`, plus the count test. */
 export function defineHostileSuite(transport: Transport): void {

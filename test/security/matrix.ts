@@ -33,6 +33,16 @@ export interface OpSpec {
   prepare(fx: Fixture): Promise<Prepared>;
 }
 
+/** Variables of a batch mutation over two leases of w1, each input with its own extra fields. */
+async function twoLeases(fx: Fixture, extra: [Record<string, unknown>, Record<string, unknown>]): Promise<Prepared> {
+  const inputs = [];
+  for (const fields of extra) {
+    const { task, leaseToken } = await fx.runningTask(W1);
+    inputs.push({ taskId: String(task.id), leaseToken, ...fields });
+  }
+  return { variables: { inputs } };
+}
+
 const ALL: Role[] = ['admin', 'producer', 'worker', 'viewer'];
 const PRODUCE: Role[] = ['admin', 'producer'];
 const WORK: Role[] = ['admin', 'worker'];
@@ -184,18 +194,7 @@ export const OPS: OpSpec[] = [
     kind: 'mutation',
     allowed: WORK,
     document: 'mutation M($inputs: [CompleteTaskInput!]!) { completeTasks(inputs: $inputs) { id status } }',
-    prepare: async (fx) => {
-      const a = await fx.runningTask(W1);
-      const b = await fx.runningTask(W1);
-      return {
-        variables: {
-          inputs: [
-            { taskId: String(a.task.id), leaseToken: a.leaseToken },
-            { taskId: String(b.task.id), leaseToken: b.leaseToken },
-          ],
-        },
-      };
-    },
+    prepare: (fx) => twoLeases(fx, [{}, {}]),
   },
   {
     field: 'failTask',
@@ -206,6 +205,13 @@ export const OPS: OpSpec[] = [
       const { task, leaseToken } = await fx.runningTask(W1);
       return { variables: { input: { taskId: String(task.id), leaseToken, error: 'it broke', retryable: false } } };
     },
+  },
+  {
+    field: 'failTasks',
+    kind: 'mutation',
+    allowed: WORK,
+    document: 'mutation M($inputs: [FailTaskInput!]!) { failTasks(inputs: $inputs) { id status } }',
+    prepare: (fx) => twoLeases(fx, [{ error: 'it broke', retryable: false }, { error: 'it broke too' }]),
   },
   // ------------------------------------------------------------ admins
   {

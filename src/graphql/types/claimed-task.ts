@@ -155,4 +155,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: FailTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.store.fail({ ...input, taskId: parseTaskId(input.taskId, 'taskId'), holder: leaseHolder(ctx) }),
   }),
+  failTasks: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
+    type: [TaskRef],
+    description: 'Fails many attempts in one transaction: all or none. Each is retried, failed or cancelled as failTask would.',
+    args: { inputs: t.arg({ type: [FailTaskInput], required: true }) },
+    resolve: (_root, { inputs }, ctx): Promise<Task[]> => {
+      if (inputs.length > LIMITS.batch) throw new TaskwireError('VALIDATION', `failTasks takes at most ${LIMITS.batch} inputs`, { field: 'inputs' });
+      return ctx.store.failMany(inputs.map((i) => ({ ...i, taskId: parseTaskId(i.taskId, 'taskId'), holder: leaseHolder(ctx) })));
+    },
+  }),
 }));

@@ -211,12 +211,28 @@ export class Engine implements TaskStore {
     return single ? done[0]! : done;
   }
 
-  async fail(input: FailInput): Promise<Task> {
-    requireObject(input);
-    const ref = leaseRef(input);
-    const error = requireString(input.error, 'error', LIMITS.errorLength);
-    const retryAfterSeconds = optionalInt(input.retryAfterSeconds, 'retryAfterSeconds', 0, LIMITS.delaySeconds);
-    return this.driver.write(fail(ref, { error, retryable: input.retryable !== false, retryAfterSeconds }, this.env));
+  fail(input: FailInput): Promise<Task> {
+    return this.driver.write(this.failUnit([input], true) as Unit<Task>);
+  }
+
+  async failMany(inputs: readonly FailInput[]): Promise<Task[]> {
+    if (!Array.isArray(inputs)) throw validation('inputs must be a list');
+    if (inputs.length > LIMITS.batch) throw validation(`at most ${LIMITS.batch} failures at once`, 'inputs');
+    return this.driver.write(this.failUnit(inputs, false) as Unit<Task[]>);
+  }
+
+  /** Like completeUnit: every input is checked before the first attempt ends. */
+  private *failUnit(inputs: readonly FailInput[], single: boolean): Unit<Task | Task[]> {
+    const failures = inputs.map((input) => {
+      requireObject(input);
+      const ref = leaseRef(input);
+      const error = requireString(input.error, 'error', LIMITS.errorLength);
+      const retryAfterSeconds = optionalInt(input.retryAfterSeconds, 'retryAfterSeconds', 0, LIMITS.delaySeconds);
+      return { ref, failure: { error, retryable: input.retryable !== false, retryAfterSeconds } };
+    });
+    const done: Task[] = [];
+    for (const { ref, failure } of failures) done.push(yield* fail(ref, failure, this.env));
+    return single ? done[0]! : done;
   }
 
   async appendLog(input: AppendLogInput): Promise<TaskLog> {

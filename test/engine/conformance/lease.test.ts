@@ -308,6 +308,55 @@ describe('completeMany', () => {
   });
 });
 
+describe('failMany', () => {
+  it('ends every attempt of a batch in one transaction, each as fail would: a retry, a dead letter, a cancel', async () => {
+    const { store, taskKinds } = await makeStore();
+    await store.enqueueMany([
+      { type: 'job', payload: {}, maxAttempts: 3 },
+      { type: 'job', payload: {}, maxAttempts: 3 },
+      { type: 'job', payload: {}, maxAttempts: 3 },
+    ]);
+    const claimed = await store.claim({ workerId: 'w', limit: 3 });
+    await store.cancel(claimed[2]!.task.id, 'not needed');
+    const done = await store.failMany([
+      { taskId: claimed[0]!.task.id, leaseToken: claimed[0]!.leaseToken, error: 'try again', retryAfterSeconds: 10 },
+      { taskId: claimed[1]!.task.id, leaseToken: claimed[1]!.leaseToken, error: 'for good', retryable: false },
+      { taskId: claimed[2]!.task.id, leaseToken: claimed[2]!.leaseToken, error: 'stopped' },
+    ]);
+    expect(done.map((t) => [t.id, t.status, t.errorMessage])).toEqual([
+      [claimed[0]!.task.id, 'QUEUED', 'try again'],
+      [claimed[1]!.task.id, 'FAILED', 'for good'],
+      [claimed[2]!.task.id, 'CANCELLED', 'cancelled: stopped'],
+    ]);
+    expect(done[0]!.runAfter).toBe(T0 + 10_000);
+    expect(taskKinds().filter((k) => k === 'FAILED' || k === 'RETRY_SCHEDULED' || k === 'CANCELLED')).toHaveLength(3);
+  });
+
+  it('one lost lease ends none of them; a bad input stores nothing', async () => {
+    const { store, events } = await makeStore();
+    await store.enqueueMany(Array.from({ length: 2 }, () => ({ type: 'job', payload: {} })));
+    const claimed = await store.claim({ workerId: 'w', limit: 2 });
+    const eventCount = events.length;
+    await expectError(
+      store.failMany([
+        { taskId: claimed[0]!.task.id, leaseToken: claimed[0]!.leaseToken, error: 'x' },
+        { taskId: claimed[1]!.task.id, leaseToken: WRONG, error: 'x' },
+      ]),
+      'LEASE_LOST',
+    );
+    await expectError(
+      store.failMany([
+        { taskId: claimed[0]!.task.id, leaseToken: claimed[0]!.leaseToken, error: 'x' },
+        { taskId: claimed[1]!.task.id, leaseToken: claimed[1]!.leaseToken, error: 'x', retryAfterSeconds: -1 },
+      ]),
+      'VALIDATION',
+    );
+    expect(await store.countTasks({ status: ['RUNNING'] })).toBe(2);
+    expect(events.length).toBe(eventCount);
+    expect(await store.failMany([])).toEqual([]);
+  });
+});
+
 describe('cancel', () => {
   it('cancels a QUEUED task at once', async () => {
     const { store, clock, taskKinds } = await makeStore();
