@@ -27,6 +27,7 @@ const API_SUITES = [
   'test/scheduling/schedules.test.ts',
   'test/scheduling/timeouts.test.ts',
   'test/worker/auth.test.ts',
+  'test/worker/batching.test.ts',
   'test/worker/examples.test.ts',
   'test/worker/lost-answer.test.ts',
   'test/worker/restart.test.ts',

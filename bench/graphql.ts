@@ -113,6 +113,7 @@ export const SHAPE = {
   batchInFlight: 4,
   workers: 2,
   claimBatch: 50,
+  runnerConcurrency: 50,
   subscriberRate: 500,
 };
 
@@ -396,6 +397,12 @@ export class WorkerProc {
   go(): void {
     this.p.proc.stdin!.write('go\n');
   }
+
+  /** The number in the newest line that starts with `prefix` (0 before the first). */
+  latest(prefix: string): number {
+    for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i]!.startsWith(prefix)) return Number(this.lines[i]!.slice(prefix.length));
+    return 0;
+  }
 }
 
 // ---------------------------------------------------------------- database files
@@ -448,10 +455,14 @@ export async function batchEnqueue(client: GqlClient, requests: number, inFlight
 
 interface DrainResult extends Measured {
   transport: 'http' | 'ws';
+  /** Drained by the worker runner, not the hand loop. */
+  runner: boolean;
   workerMs: number[];
 }
 
 export interface DrainOptions {
+  /** Drain with Taskwire's worker runner (createWorker) at this concurrency, over WebSocket, instead of the hand loop. */
+  runnerConcurrency?: number;
   profileDir?: string;
   nodeArgs?: string[];
   /** Extra environment for the server. */
@@ -475,7 +486,18 @@ export async function drain(
   const workers: WorkerProc[] = [];
   try {
     for (let k = 0; k < SHAPE.workers; k++) {
-      workers.push(new WorkerProc({ url: server.url, transport, workerId: `bench-${transport}-${k}`, batch: SHAPE.claimBatch, queue: 'default', warmQueue: 'warm' }));
+      workers.push(
+        new WorkerProc({
+          url: server.url,
+          transport,
+          mode: o.runnerConcurrency ? 'runner' : 'loop',
+          concurrency: o.runnerConcurrency,
+          workerId: `bench-${transport}-${k}`,
+          batch: SHAPE.claimBatch,
+          queue: 'default',
+          warmQueue: 'warm',
+        }),
+      );
     }
     await Promise.all(workers.map((w) => w.line('ready')));
     await sleep(200); // let the server's and workers' post-warm-up work settle
@@ -484,9 +506,20 @@ export async function drain(
     const a = snap(server.pid);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     for (const w of workers) w.go();
+    if (o.runnerConcurrency) {
+      // The runners say how many they completed; stop them once every task is done.
+      const completed = () => workers.reduce((sum, w) => sum + w.latest('n '), 0);
+      while (completed() < tasks) {
+        if (workers.some((w) => w.p.proc.exitCode !== null)) throw new Error(`a runner exited early:\n${workers.map((w) => w.p.output()).join('\n')}`);
+        await sleep(5);
+      }
+    }
+    const b = snap(server.pid);
+    const at = Number(process.hrtime.bigint() / 1000n);
+    if (o.runnerConcurrency) for (const w of workers) w.go();
     const done = await Promise.all(workers.map((w) => w.line('done ')));
-    const toUs = Number(process.hrtime.bigint() / 1000n);
-    const measured = since(a, snap(server.pid), tasks);
+    const toUs = o.runnerConcurrency ? at : Number(process.hrtime.bigint() / 1000n);
+    const measured = since(a, o.runnerConcurrency ? b : snap(server.pid), tasks);
     await o.afterDone?.();
     const results = done.map((l) => JSON.parse(l.slice(5)) as { tasks: number; ms: number; cpuMs: number });
     const workerCpuMs = results.reduce((sum, r) => sum + r.cpuMs, 0);
@@ -497,8 +530,15 @@ export async function drain(
     };
     const total = results.reduce((s, r) => s + r.tasks, 0);
     if (total !== tasks) throw new Error(`the workers drained ${total} tasks, not ${tasks}`);
+    // Every task completed, and once: the server's count agrees with the workers'.
+    const check = httpClient(server.url, 1);
+    const { tasks: succeeded } = await check.request<{ tasks: { totalCount: number } }>(
+      '{ tasks(filter: { queue: "default", status: [SUCCEEDED] }) { totalCount } }',
+    );
+    await check.close();
+    if (succeeded.totalCount !== tasks) throw new Error(`the server has ${succeeded.totalCount} tasks SUCCEEDED, not ${tasks}`);
     await Promise.all(workers.map((w) => w.p.exited));
-    return { ...m, transport, workerMs: results.map((r) => r.ms), windowUs: [fromUs, toUs] };
+    return { ...m, transport, runner: Boolean(o.runnerConcurrency), workerMs: results.map((r) => r.ms), windowUs: [fromUs, toUs] };
   } finally {
     for (const w of workers) if (w.p.proc.exitCode === null) w.p.proc.kill('SIGKILL');
     const stopped = await server.stop();
@@ -846,14 +886,31 @@ export async function runGraphqlBench(opts: GraphqlBenchOptions): Promise<Graphq
     // ---- end-to-end drain
     {
       const results: DrainResult[] = [];
+      const kinds = ['http', 'ws', 'runner'] as const;
       for (let r = 0; r < z.drainRounds; r++) {
-        for (const transport of (r % 2 === 0 ? ['http', 'ws'] : ['ws', 'http']) as ('http' | 'ws')[]) {
-          log(`graphql: drain ${z.drainTasks.toLocaleString('en-US')} tasks, ${SHAPE.workers} worker processes over ${transport} (round ${r + 1})`);
-          results.push(await drain(transport, source, dir, z.drainTasks));
+        for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) {
+          const how = kind === 'runner' ? `the worker runner (concurrency ${SHAPE.runnerConcurrency})` : `a hand loop over ${kind}`;
+          log(`graphql: drain ${z.drainTasks.toLocaleString('en-US')} tasks, ${SHAPE.workers} worker processes, ${how} (round ${r + 1})`);
+          const transport = kind === 'runner' ? 'ws' : kind;
+          results.push(await drain(transport, source, dir, z.drainTasks, kind === 'runner' ? { runnerConcurrency: SHAPE.runnerConcurrency } : {}));
         }
       }
+      {
+        const runner = summarize(results.filter((x) => x.runner));
+        const loop = summarize(results.filter((x) => !x.runner && x.transport === 'ws'));
+        rows.push({
+          key: 'drain-runner',
+          section: 'server',
+          label: `drain: ${SHAPE.workers} worker processes, the worker runner (createWorker, concurrency ${SHAPE.runnerConcurrency}, no-op handler)`,
+          unit: 'tasks/s',
+          ...runner,
+          target: '>= 0.9x the hand loop over WS',
+          met: runner.value >= 0.9 * loop.value,
+          note: `${(runner.value / loop.value).toFixed(2)}x the hand loop over WebSocket in this run; every task completed once (the runners' counts and the server's agree)`,
+        });
+      }
       for (const transport of ['http', 'ws'] as const) {
-        const ms = results.filter((x) => x.transport === transport);
+        const ms = results.filter((x) => x.transport === transport && !x.runner);
         const s = summarize(ms);
         rows.push({
           key: `drain-${transport}`,

@@ -85,6 +85,28 @@ export const FailTaskMutation = graphql(`
   }
 `);
 
+/** Outcomes of one turn, sent together (see batch.ts); the fields match the single mutations'. */
+export const CompleteTasksMutation = graphql(`
+  mutation WorkerCompleteTasks($inputs: [CompleteTaskInput!]!) {
+    completeTasks(inputs: $inputs) {
+      id
+      status
+      attempts
+    }
+  }
+`);
+
+export const FailTasksMutation = graphql(`
+  mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {
+    failTasks(inputs: $inputs) {
+      id
+      status
+      attempts
+      runAfter
+    }
+  }
+`);
+
 /** After an ambiguous LEASE_LOST: did our own completion get there first? */
 export const TaskOutcomeQuery = graphql(`
   query WorkerTaskOutcome($id: ID!) {

@@ -11,9 +11,13 @@
  *   process.on('SIGTERM', () => worker.stop({ timeoutMs: 30_000 }));
  *
  * Guarantees and choices:
- * - Claims use the long-poll (`claimTasks(waitSeconds)`) with `limit` = free slots, and
- *   the next claim is sent only when the previous one has answered, so no more than
- *   `concurrency` handlers ever run.
+ * - Claims use the long-poll (`claimTasks(waitSeconds)`) with `limit` = free handler
+ *   slots, and the next claim is sent only when the previous one has answered, so no
+ *   more than `concurrency` handlers ever run. A slot is free once its handler has
+ *   returned: the next claim travels while the last batch's outcomes are delivered
+ *   (at most `concurrency` outcomes are in delivery at once).
+ * - Outcomes that are ready in the same turn go out together: one `completeTasks` and
+ *   one `failTasks` (see batch.ts), each caller still answered for its own lease.
  * - One heartbeat every lease/3 renews every lease held (running tasks and tasks whose
  *   completion is still being delivered). A lease the server calls lost, or that ran
  *   past its end without a successful renewal, aborts the handler's signal with a
@@ -41,12 +45,24 @@ import {
   WorkerStoppedError,
   isTransientError,
 } from './errors.js';
-import type { ClaimStrategy, LogLevel, TaskStatus, WorkerClaimTasksMutation } from './gql/graphql.js';
+import type {
+  ClaimStrategy,
+  CompleteTaskInput,
+  FailTaskInput,
+  LogLevel,
+  TaskStatus,
+  WorkerClaimTasksMutation,
+  WorkerCompleteTaskMutation,
+  WorkerFailTaskMutation,
+} from './gql/graphql.js';
+import { OutcomeBatch } from './batch.js';
 import {
   AppendTaskLogMutation,
   ClaimTasksMutation,
   CompleteTaskMutation,
+  CompleteTasksMutation,
   FailTaskMutation,
+  FailTasksMutation,
   HeartbeatMutation,
   ReportProgressMutation,
   TaskOutcomeQuery,
@@ -200,6 +216,9 @@ const DEFAULT_LOGGER: WorkerLogger = {
 
 const LOG_LEVELS = new Set<LogLevel>(['DEBUG', 'INFO', 'WARN', 'ERROR']);
 
+/** Most outcomes in one completeTasks / failTasks (the server takes up to 1,000). */
+const OUTCOME_BATCH_MAX = 500;
+
 function positiveInt(value: number | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min) throw new TypeError(`${name} must be an integer >= ${min} (got ${value})`);
@@ -261,6 +280,18 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
 
   /** By lease token: a task may come back (a new attempt) while an aborted handler of its last attempt still runs. */
   const held = new Map<string, Held<Payload>>();
+  /** Handlers running now (held tasks not yet settling). */
+  let active = 0;
+  const completions = new OutcomeBatch<CompleteTaskInput, WorkerCompleteTaskMutation['completeTask']>(
+    (input) => conn!.request(CompleteTaskMutation, { input }).then((d) => d.completeTask),
+    (inputs) => conn!.request(CompleteTasksMutation, { inputs }).then((d) => d.completeTasks),
+    OUTCOME_BATCH_MAX,
+  );
+  const failures = new OutcomeBatch<FailTaskInput, WorkerFailTaskMutation['failTask']>(
+    (input) => conn!.request(FailTaskMutation, { input }).then((d) => d.failTask),
+    (inputs) => conn!.request(FailTasksMutation, { inputs }).then((d) => d.failTasks),
+    OUTCOME_BATCH_MAX,
+  );
   let conn: Connection | null = null;
   let started: Promise<void> | null = null;
   let stopping = false;
@@ -290,7 +321,8 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
   async function claimLoop(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      const free = concurrency - held.size;
+      // Free handler slots; tasks whose outcome is still in delivery count again past `concurrency` of them.
+      const free = Math.min(concurrency - active, 2 * concurrency - held.size);
       if (free <= 0) {
         await new Promise<void>((r) => (slotWaiter = r));
         continue;
@@ -481,6 +513,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
       settled: new Promise<void>((r) => (resolveSettled = r)),
     };
     held.set(h.leaseToken, h);
+    active++;
     logger.debug?.(`task ${task.id} (${task.type}) attempt ${task.attempt}: started`, { taskId: task.id });
     const ctx = makeContext(h);
     void Promise.resolve()
@@ -489,7 +522,11 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
       )
-      .then((outcome) => settle(h, outcome))
+      .then((outcome) => {
+        active--;
+        wakeClaimLoop();
+        return settle(h, outcome);
+      })
       .catch((e) => reportError(e, `task ${task.id}: settling failed`))
       .finally(() => {
         h.phase = 'done';
@@ -515,11 +552,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     if (h.abandoned) return;
 
     if (outcome.ok) {
-      const answer = await deliver(h, () =>
-        conn!.request(CompleteTaskMutation, {
-          input: { taskId: h.task.id, leaseToken: h.leaseToken, result: outcome.value ?? null },
-        }),
-      );
+      const answer = await deliver(h, () => completions.send({ taskId: h.task.id, leaseToken: h.leaseToken, result: outcome.value ?? null }));
       if (answer.ok) {
         emit('completed', h.task, outcome.value);
         return;
@@ -551,18 +584,16 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     const retryAfterSeconds = typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? Math.round(raw) : null;
     const reason: FailureReason = h.cancelRequested ? 'cancelled' : 'error';
     const answer = await deliver(h, () =>
-      conn!.request(FailTaskMutation, {
-        input: {
-          taskId: h.task.id,
-          leaseToken: h.leaseToken,
-          error: errorMessage(error).slice(0, 10_000) || 'failed',
-          retryable,
-          retryAfterSeconds,
-        },
+      failures.send({
+        taskId: h.task.id,
+        leaseToken: h.leaseToken,
+        error: errorMessage(error).slice(0, 10_000) || 'failed',
+        retryable,
+        retryAfterSeconds,
       }),
     );
     if (answer.ok) {
-      emit('failed', h.task, asError(error), { reason, status: answer.value.failTask.status });
+      emit('failed', h.task, asError(error), { reason, status: answer.value.status });
       return;
     }
     const e = answer.error;
@@ -676,25 +707,21 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     //    whose outcome is being delivered get a few more seconds.
     if (held.size > 0) {
       const graceMs = 5000;
-      const failures: Promise<unknown>[] = [];
+      const abandoned: Promise<unknown>[] = [];
       for (const h of held.values()) {
         if (h.phase !== 'running' || h.lost) continue; // a lost lease reports itself
         h.abandoned = true;
         h.controller.abort(new WorkerStoppedError());
         const error = new WorkerStoppedError(`the worker ${workerId} stopped before the task finished`);
-        failures.push(
-          conn
-            .request(FailTaskMutation, {
-              input: { taskId: h.task.id, leaseToken: h.leaseToken, error: error.message, retryable: true, retryAfterSeconds: 0 },
-            })
-            .then(
-              (data) => emit('failed', h.task, error, { reason: 'stopped', status: data.failTask.status }),
-              () => emit('failed', h.task, error, { reason: 'stopped', status: null }),
-            ),
+        abandoned.push(
+          failures.send({ taskId: h.task.id, leaseToken: h.leaseToken, error: error.message, retryable: true, retryAfterSeconds: 0 }).then(
+            (t) => emit('failed', h.task, error, { reason: 'stopped', status: t.status }),
+            () => emit('failed', h.task, error, { reason: 'stopped', status: null }),
+          ),
         );
       }
       const settling = [...held.values()].filter((h) => h.phase === 'settling').map((h) => h.settled);
-      await atMost(Promise.all([...failures, ...settling]), graceMs);
+      await atMost(Promise.all([...abandoned, ...settling]), graceMs);
     }
 
     // 3. Close: ends the pending claim (if the deadline cut it short) and any stragglers.

@@ -1,17 +1,19 @@
 /**
  * Shared setup for the worker runner's tests: a real server (buildApp on a database of
  * its own, port 0 or a given one) that can be stopped and started again on the same
- * database and port, GraphQL calls against it, a graphql-ws subscriber, and a bounded wait.
+ * database and port, GraphQL calls against it, a graphql-ws subscriber, a bounded wait, and
+ * a WebSocket proxy that records what the worker sends (and can cut the connection).
  * The database is a temporary SQLite file, or a fresh PostgreSQL schema when
  * TASKWIRE_TEST_DRIVER=postgres (helpers/drivers.ts).
  *
  * Everything made here is cleaned up by `cleanup()`, which each test file runs in afterEach.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { buildApp, type App } from '../../src/app.js';
 import type { TaskStore } from '../../src/store/index.js';
 // The drivers' classes, for an engine option openStore() does not take (backoffBaseMs).
@@ -187,4 +189,65 @@ export async function enqueueMany(server: Server, inputs: Record<string, unknown
 export async function getTask(server: Server, id: string, token?: string): Promise<TaskRow> {
   const data = await server.ok<{ task: TaskRow }>(TASK, { id }, token);
   return data.task;
+}
+
+// ---------------------------------------------------------------- a proxy that watches the socket
+
+const proxies: WebSocketServer[] = [];
+export async function closeProxies(): Promise<void> {
+  for (const p of proxies.splice(0)) {
+    for (const c of p.clients) c.terminate();
+    await new Promise((r) => p.close(r));
+  }
+}
+
+export interface Proxy {
+  url: string;
+  /** Every message the worker sent upstream, parsed. */
+  sent: any[];
+  /** Every message the server sent back, parsed (including the swallowed one). */
+  received: any[];
+}
+
+/** A graphql-ws aware proxy that drops the first server message for which `drop` says so, and cuts the connection. */
+export async function proxyTo(upstreamUrl: string, drop: (message: any) => boolean): Promise<Proxy> {
+  const proxy = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  proxies.push(proxy);
+  await new Promise((r) => proxy.once('listening', r));
+  const state: Proxy = {
+    url: `ws://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`,
+    sent: [],
+    received: [],
+  };
+  let dropped = false;
+  proxy.on('connection', (client) => {
+    const upstream = new WebSocket(upstreamUrl, client.protocol);
+    const queued: string[] = [];
+    upstream.on('open', () => {
+      for (const m of queued.splice(0)) upstream.send(m);
+    });
+    client.on('message', (data) => {
+      const text = data.toString();
+      state.sent.push(JSON.parse(text));
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(text);
+      else queued.push(text);
+    });
+    upstream.on('message', (data) => {
+      const text = data.toString();
+      const message = JSON.parse(text);
+      state.received.push(message);
+      if (!dropped && drop(message)) {
+        dropped = true;
+        client.terminate();
+        upstream.terminate();
+        return;
+      }
+      if (client.readyState === WebSocket.OPEN) client.send(text);
+    });
+    client.on('close', () => upstream.close());
+    upstream.on('close', () => client.close());
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+  });
+  return state;
 }

@@ -6,71 +6,14 @@
  * for the same lease, the server refuses the repeat with LEASE_LOST (the token is
  * cleared), and the worker counts the task completed exactly once.
  */
-import type { AddressInfo } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
 import { createWorker } from '../../src/worker/index.js';
-import { cleanup, enqueue, getTask, quietLogger, startServer, track, waitFor } from './harness.js';
+import { cleanup, closeProxies, enqueue, getTask, proxyTo, quietLogger, startServer, track, waitFor } from './harness.js';
 
-const proxies: WebSocketServer[] = [];
 afterEach(async () => {
   await cleanup();
-  for (const p of proxies.splice(0)) {
-    for (const c of p.clients) c.terminate();
-    await new Promise((r) => p.close(r));
-  }
+  await closeProxies();
 });
-
-interface Proxy {
-  url: string;
-  /** Every message the worker sent upstream, parsed. */
-  sent: any[];
-  /** Every message the server sent back, parsed (including the swallowed one). */
-  received: any[];
-}
-
-/** A graphql-ws aware proxy that drops the first server message for which `drop` says so, and cuts the connection. */
-async function proxyTo(upstreamUrl: string, drop: (message: any) => boolean): Promise<Proxy> {
-  const proxy = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  proxies.push(proxy);
-  await new Promise((r) => proxy.once('listening', r));
-  const state: Proxy = {
-    url: `ws://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`,
-    sent: [],
-    received: [],
-  };
-  let dropped = false;
-  proxy.on('connection', (client) => {
-    const upstream = new WebSocket(upstreamUrl, client.protocol);
-    const queued: string[] = [];
-    upstream.on('open', () => {
-      for (const m of queued.splice(0)) upstream.send(m);
-    });
-    client.on('message', (data) => {
-      const text = data.toString();
-      state.sent.push(JSON.parse(text));
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(text);
-      else queued.push(text);
-    });
-    upstream.on('message', (data) => {
-      const text = data.toString();
-      const message = JSON.parse(text);
-      state.received.push(message);
-      if (!dropped && drop(message)) {
-        dropped = true;
-        client.terminate();
-        upstream.terminate();
-        return;
-      }
-      if (client.readyState === WebSocket.OPEN) client.send(text);
-    });
-    client.on('close', () => upstream.close());
-    upstream.on('close', () => client.close());
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-  });
-  return state;
-}
 
 test('a completion whose answer was lost is sent again and counted once', async () => {
   const server = await startServer();

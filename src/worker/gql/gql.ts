@@ -22,6 +22,8 @@ type Documents = {
     "\n  mutation WorkerAppendTaskLog($input: AppendTaskLogInput!) {\n    appendTaskLog(input: $input) {\n      id\n    }\n  }\n": typeof types.WorkerAppendTaskLogDocument,
     "\n  mutation WorkerCompleteTask($input: CompleteTaskInput!) {\n    completeTask(input: $input) {\n      id\n      status\n      attempts\n    }\n  }\n": typeof types.WorkerCompleteTaskDocument,
     "\n  mutation WorkerFailTask($input: FailTaskInput!) {\n    failTask(input: $input) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": typeof types.WorkerFailTaskDocument,
+    "\n  mutation WorkerCompleteTasks($inputs: [CompleteTaskInput!]!) {\n    completeTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n    }\n  }\n": typeof types.WorkerCompleteTasksDocument,
+    "\n  mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {\n    failTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": typeof types.WorkerFailTasksDocument,
     "\n  query WorkerTaskOutcome($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      attempts\n    }\n  }\n": typeof types.WorkerTaskOutcomeDocument,
 };
 const documents: Documents = {
@@ -32,6 +34,8 @@ const documents: Documents = {
     "\n  mutation WorkerAppendTaskLog($input: AppendTaskLogInput!) {\n    appendTaskLog(input: $input) {\n      id\n    }\n  }\n": types.WorkerAppendTaskLogDocument,
     "\n  mutation WorkerCompleteTask($input: CompleteTaskInput!) {\n    completeTask(input: $input) {\n      id\n      status\n      attempts\n    }\n  }\n": types.WorkerCompleteTaskDocument,
     "\n  mutation WorkerFailTask($input: FailTaskInput!) {\n    failTask(input: $input) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": types.WorkerFailTaskDocument,
+    "\n  mutation WorkerCompleteTasks($inputs: [CompleteTaskInput!]!) {\n    completeTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n    }\n  }\n": types.WorkerCompleteTasksDocument,
+    "\n  mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {\n    failTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": types.WorkerFailTasksDocument,
     "\n  query WorkerTaskOutcome($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      attempts\n    }\n  }\n": types.WorkerTaskOutcomeDocument,
 };
 
@@ -63,6 +67,14 @@ export function graphql(source: "\n  mutation WorkerCompleteTask($input: Complet
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation WorkerFailTask($input: FailTaskInput!) {\n    failTask(input: $input) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n"): typeof import('./graphql.js').WorkerFailTaskDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WorkerCompleteTasks($inputs: [CompleteTaskInput!]!) {\n    completeTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n    }\n  }\n"): typeof import('./graphql.js').WorkerCompleteTasksDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {\n    failTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n"): typeof import('./graphql.js').WorkerFailTasksDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

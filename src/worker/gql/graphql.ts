@@ -134,6 +134,20 @@ export type WorkerFailTaskMutationVariables = Exact<{
 
 export type WorkerFailTaskMutation = { failTask: { id: string, status: TaskStatus, attempts: number, runAfter: string } };
 
+export type WorkerCompleteTasksMutationVariables = Exact<{
+  inputs: Array<CompleteTaskInput> | CompleteTaskInput;
+}>;
+
+
+export type WorkerCompleteTasksMutation = { completeTasks: Array<{ id: string, status: TaskStatus, attempts: number }> };
+
+export type WorkerFailTasksMutationVariables = Exact<{
+  inputs: Array<FailTaskInput> | FailTaskInput;
+}>;
+
+
+export type WorkerFailTasksMutation = { failTasks: Array<{ id: string, status: TaskStatus, attempts: number, runAfter: string }> };
+
 export type WorkerTaskOutcomeQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -247,6 +261,25 @@ export const WorkerFailTaskDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WorkerFailTaskMutation, WorkerFailTaskMutationVariables>;
+export const WorkerCompleteTasksDocument = new TypedDocumentString(`
+    mutation WorkerCompleteTasks($inputs: [CompleteTaskInput!]!) {
+  completeTasks(inputs: $inputs) {
+    id
+    status
+    attempts
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerCompleteTasksMutation, WorkerCompleteTasksMutationVariables>;
+export const WorkerFailTasksDocument = new TypedDocumentString(`
+    mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {
+  failTasks(inputs: $inputs) {
+    id
+    status
+    attempts
+    runAfter
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerFailTasksMutation, WorkerFailTasksMutationVariables>;
 export const WorkerTaskOutcomeDocument = new TypedDocumentString(`
     query WorkerTaskOutcome($id: ID!) {
   task(id: $id) {
