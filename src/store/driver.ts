@@ -229,6 +229,11 @@ export interface Ops {
    * the place of each that is not. One statement for a whole batch.
    */
   finishIfLeased(refs: readonly LeaseRef[], results: readonly (string | null)[], now: number): (Task | null)[];
+  /**
+   * QUEUED again with the attempt uncounted (TRANSITIONS.release), if the lease is current
+   * and no cancel was asked; else null.
+   */
+  releaseIfLeased(ref: LeaseRef, now: number): Task | null;
   /** Ends the attempt only if it is still the one read: RUNNING with this attempt number. */
   endAttemptIfCurrent(taskId: number, attempt: number, end: EndedAttempt, now: number): Task | null;
 
@@ -346,6 +351,7 @@ export type TaskOpName =
   | 'cancelRequestedOf'
   | 'setProgressIfLeased'
   | 'finishIfLeased'
+  | 'releaseIfLeased'
   | 'endAttemptIfCurrent'
   | 'lockBlockedDependents'
   | 'readyOf'

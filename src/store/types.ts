@@ -40,7 +40,8 @@ export type TaskEventKind =
   | 'CANCEL_REQUESTED'
   | 'CANCELLED'
   | 'LEASE_EXPIRED'
-  | 'REQUEUED';
+  | 'REQUEUED'
+  | 'RELEASED';
 
 export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
   'ENQUEUED',
@@ -55,6 +56,7 @@ export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
   'CANCELLED',
   'LEASE_EXPIRED',
   'REQUEUED',
+  'RELEASED',
 ];
 
 /** Outbox rows that are not task events but travel the same way (cross-process, in order). */
@@ -190,6 +192,9 @@ export interface HeartbeatResult {
 export interface CompleteInput extends LeaseRef {
   result?: unknown;
 }
+
+/** A lease given back before its task started (a worker's prefetched task, at stop). */
+export type ReleaseInput = LeaseRef;
 
 export interface FailInput extends LeaseRef {
   error: string;
@@ -409,6 +414,12 @@ export interface TaskStore {
   complete(input: CompleteInput): Promise<Task>;
   completeMany(inputs: readonly CompleteInput[]): Promise<Task[]>;
   fail(input: FailInput): Promise<Task>;
+  /**
+   * Gives leased tasks that never started back to the queue: QUEUED at once, the attempt
+   * not counted (a task whose cancel was asked is CANCELLED instead). Leases no longer
+   * current are skipped; returns the tasks it changed, in the order given. One transaction.
+   */
+  release(inputs: readonly ReleaseInput[]): Promise<Task[]>;
   /** Fails every attempt of the batch in one transaction, or none (the first lease that is not current rejects it). */
   failMany(inputs: readonly FailInput[]): Promise<Task[]>;
   /** `onlyCreatedBy`: refuse (FORBIDDEN) unless the task was enqueued with this token id. */

@@ -153,6 +153,7 @@ const PROGRESS = 'mutation M($input: ReportProgressInput!) { reportProgress(inpu
 const COMPLETE = 'mutation M($input: CompleteTaskInput!) { completeTask(input: $input) { id } }';
 const COMPLETE_MANY = 'mutation M($inputs: [CompleteTaskInput!]!) { completeTasks(inputs: $inputs) { id } }';
 const FAIL_MANY = 'mutation M($inputs: [FailTaskInput!]!) { failTasks(inputs: $inputs) { id } }';
+const RELEASE = 'mutation M($inputs: [LeaseInput!]!) { releaseTasks(inputs: $inputs) { id status } }';
 const FAIL = 'mutation M($input: FailTaskInput!) { failTask(input: $input) { id } }';
 const LOG = 'mutation M($input: AppendTaskLogInput!) { appendTaskLog(input: $input) { id message } }';
 const CANCEL = 'mutation M($id: ID!) { cancelTask(id: $id) { id } }';
@@ -597,6 +598,13 @@ add(
       ],
     }),
     expect: reject('LEASE_LOST', 'failTasks'),
+  }),
+  gql('batches', 'releaseTasks with 1,001 inputs', {
+    as: 'worker',
+    prepare: running,
+    query: RELEASE,
+    variables: (p) => ({ inputs: Array.from({ length: 1001 }, () => ({ taskId: String(p.task.id), leaseToken: p.leaseToken })) }),
+    expect: V('releaseTasks'),
   }),
   gql('batches', 'claimTasks with limit 1,001', {
     as: 'worker',
@@ -1311,6 +1319,20 @@ add(
     }),
     expect: reject(['FORBIDDEN', 'LEASE_LOST'], 'failTasks'),
   }),
+  gql('not yours', "releaseTasks with another worker's lease among its own gives back only its own", {
+    as: 'worker2',
+    prepare: async (fx) => [await fx.runningTask(W2), await fx.runningTask(W1)],
+    query: RELEASE,
+    variables: (p) => ({ inputs: p.map((x: { task: { id: number }; leaseToken: string }) => ({ taskId: String(x.task.id), leaseToken: x.leaseToken })) }),
+    expect: {
+      accept: async (o, fx, p) => {
+        expect(o.errors, describeOutcome(o)).toEqual([]);
+        expect((o.data!.releaseTasks as { status: string }[]).map((t) => t.status)).toEqual(['QUEUED']);
+        expect(await rows(fx, 'SELECT status FROM tasks WHERE id = ?', p[1].task.id)).toEqual([{ status: 'RUNNING' }]);
+      },
+      changes: { tasks: 0, task_events: 1 },
+    },
+  }),
 );
 
 // ---------------------------------------------------------------- the runner
@@ -1323,7 +1345,7 @@ export function casesFor(transport: Transport): HostileCase[] {
  * How many cases each transport tries. Kept by hand on purpose: a case that drops out of
  * the table (or a transport filter that goes wrong) fails the count test.
  */
-export const EXPECTED_CASES: Record<Transport, number> = { http: 260, ws: 277, sse: 275 };
+export const EXPECTED_CASES: Record<Transport, number> = { http: 266, ws: 283, sse: 281 };
 
 /** Declares one vitest test per case for `transport`, plus the count test. */
 export function defineHostileSuite(transport: Transport): void {

@@ -213,6 +213,13 @@ export const OPS: OpSpec[] = [
     document: 'mutation M($inputs: [FailTaskInput!]!) { failTasks(inputs: $inputs) { id status } }',
     prepare: (fx) => twoLeases(fx, [{ error: 'it broke', retryable: false }, { error: 'it broke too' }]),
   },
+  {
+    field: 'releaseTasks',
+    kind: 'mutation',
+    allowed: WORK,
+    document: 'mutation M($inputs: [LeaseInput!]!) { releaseTasks(inputs: $inputs) { id status } }',
+    prepare: (fx) => twoLeases(fx, [{}, {}]),
+  },
   // ------------------------------------------------------------ admins
   {
     field: 'retryTask',

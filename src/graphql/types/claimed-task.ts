@@ -155,6 +155,18 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: FailTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.store.fail({ ...input, taskId: parseTaskId(input.taskId, 'taskId'), holder: leaseHolder(ctx) }),
   }),
+  releaseTasks: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
+    type: [TaskRef],
+    description:
+      'Gives claimed tasks that never started back to the queue (a stopping worker\'s prefetched tasks): QUEUED at once, the attempt not counted; a task whose cancel was requested is CANCELLED instead. Leases no longer current are skipped; the answer lists the tasks changed. One transaction.',
+    args: { inputs: t.arg({ type: [LeaseInput], required: true }) },
+    resolve: (_root, { inputs }, ctx): Promise<Task[]> => {
+      if (inputs.length > LIMITS.batch) throw new TaskwireError('VALIDATION', `releaseTasks takes at most ${LIMITS.batch} inputs`, { field: 'inputs' });
+      return ctx.store.release(inputs.map((i) => ({ taskId: parseTaskId(i.taskId, 'taskId'), leaseToken: i.leaseToken, holder: leaseHolder(ctx) })));
+    },
+  }),
   failTasks: t.field({
     skipTypeScopes: true,
     authScopes: { worker: true },

@@ -16,6 +16,7 @@ import type {
   EnqueueInput,
   EnqueueResult,
   FailInput,
+  ReleaseInput,
   FireResult,
   HeartbeatInput,
   HeartbeatResult,
@@ -61,7 +62,7 @@ import type { EngineEnv } from './env.js';
 import { claim } from './ops/claim.js';
 import { cancel, retry } from './ops/cancel-retry.js';
 import { enqueueMany, enqueueOne } from './ops/enqueue.js';
-import { appendLog, complete, fail, heartbeat, reportProgress } from './ops/leases.js';
+import { appendLog, complete, fail, heartbeat, release, reportProgress } from './ops/leases.js';
 import { cleanupBatch, trimEvents } from './ops/retention.js';
 import { fireDueSchedules, normalizeSchedule, setScheduleEnabled, toSchedule, upsertSchedule } from './ops/schedules.js';
 import { sweep } from './ops/sweep.js';
@@ -209,6 +210,17 @@ export class Engine implements TaskStore {
     if (refs.length === 0) return [];
     const done = yield* complete(refs, results, now);
     return single ? done[0]! : done;
+  }
+
+  async release(inputs: readonly ReleaseInput[]): Promise<Task[]> {
+    if (!Array.isArray(inputs)) throw validation('inputs must be a list');
+    if (inputs.length > LIMITS.batch) throw validation(`at most ${LIMITS.batch} leases at once`, 'inputs');
+    const refs = inputs.map((input) => {
+      requireObject(input);
+      return leaseRef(input);
+    });
+    if (refs.length === 0) return [];
+    return this.driver.write(release(refs, this.env));
   }
 
   fail(input: FailInput): Promise<Task> {

@@ -10,6 +10,7 @@
  *      |                  |  |                |--fail (last)---> FAILED
  *      +----cancel--------+--+--> CANCELLED <-+--cancel (requested, at the attempt's end)
  *   FAILED, CANCELLED --retry--> QUEUED (or BLOCKED while a dependency is pending)
+ *   RUNNING --release--> QUEUED (never started: the attempt does not count)
  */
 import type { TaskEventKind, TaskStatus } from '../types.js';
 import { FINISHED_STATUSES, TASK_STATUSES } from '../types.js';
@@ -30,7 +31,8 @@ export type Step =
   | 'cancelAtAttemptEnd'
   | 'requestCancel'
   | 'cancelAsDependent'
-  | 'retry';
+  | 'retry'
+  | 'release';
 
 export interface Transition {
   from: readonly TaskStatus[];
@@ -53,6 +55,8 @@ export const TRANSITIONS: Readonly<Record<Step, Transition>> = {
   requestCancel: { from: ['RUNNING'], to: null, event: 'CANCEL_REQUESTED' },
   cancelAsDependent: { from: ['BLOCKED'], to: 'CANCELLED', event: 'CANCELLED' },
   retry: { from: ['FAILED', 'CANCELLED'], to: 'QUEUED', event: 'REQUEUED' },
+  // A prefetched task its worker never started: back in line, the attempt not counted.
+  release: { from: ['RUNNING'], to: 'QUEUED', event: 'RELEASED' },
 };
 
 export function canTake(step: Step, status: TaskStatus): boolean {

@@ -357,6 +357,50 @@ describe('failMany', () => {
   });
 });
 
+describe('release', () => {
+  it('gives tasks that never started back: QUEUED in their old place, the attempt uncounted, a RELEASED event each', async () => {
+    const { store, clock, taskKinds } = await makeStore();
+    const { task: first } = await store.enqueue({ type: 'job', payload: {}, maxAttempts: 1, timeoutSeconds: 60 });
+    await store.enqueue({ type: 'job', payload: {} });
+    const claimed = await store.claim({ workerId: 'w', limit: 2 });
+    clock.advance(100);
+    const released = await store.release(claimed.map((c) => ({ taskId: c.task.id, leaseToken: c.leaseToken })));
+    expect(released.map((t) => [t.id, t.status, t.attempts, t.leaseUntil, t.updatedAt])).toEqual(
+      claimed.map((c) => [c.task.id, 'QUEUED', 0, null, T0 + 100]),
+    );
+    expect(taskKinds()).toEqual(['ENQUEUED', 'ENQUEUED', 'CLAIMED', 'CLAIMED', 'RELEASED', 'RELEASED']);
+    // The old lease is dead; the first task comes back first, and its only attempt is still to run.
+    await expectError(store.complete({ taskId: claimed[0]!.task.id, leaseToken: claimed[0]!.leaseToken }), 'LEASE_LOST');
+    const [again] = await store.claim({ workerId: 'w2' });
+    expect(again!.task).toMatchObject({ id: first.id, attempts: 1, status: 'RUNNING' });
+    await store.fail({ taskId: first.id, leaseToken: again!.leaseToken, error: 'boom' });
+    expect((await store.getTask(first.id))?.status).toBe('FAILED'); // maxAttempts 1: the release did not use it up
+  });
+
+  it('skips leases that are no longer current, and cancels a task whose cancel was asked', async () => {
+    const { store, taskKinds } = await makeStore();
+    await store.enqueueMany(Array.from({ length: 3 }, () => ({ type: 'job', payload: {} })));
+    const [a, b, c] = await store.claim({ workerId: 'w', limit: 3 });
+    await store.complete({ taskId: a!.task.id, leaseToken: a!.leaseToken });
+    await store.cancel(b!.task.id, 'not needed');
+    const released = await store.release([a!, b!, c!].map((x) => ({ taskId: x.task.id, leaseToken: x.leaseToken })).concat({ taskId: c!.task.id, leaseToken: WRONG }));
+    expect(released.map((t) => [t.id, t.status])).toEqual([
+      [b!.task.id, 'CANCELLED'],
+      [c!.task.id, 'QUEUED'],
+    ]);
+    expect((await store.getTask(a!.task.id))?.status).toBe('SUCCEEDED');
+    expect(taskKinds().slice(-2)).toEqual(['CANCELLED', 'RELEASED']);
+    expect(await store.release([])).toEqual([]);
+  });
+
+  it("refuses another worker's lease: nothing is given back", async () => {
+    const { store } = await makeStore();
+    const c = await enqueueAndClaim(store, {});
+    expect(await store.release([{ taskId: c.task.id, leaseToken: c.leaseToken, holder: 'someone-else' }])).toEqual([]);
+    expect((await store.getTask(c.task.id))?.status).toBe('RUNNING');
+  });
+});
+
 describe('cancel', () => {
   it('cancels a QUEUED task at once', async () => {
     const { store, clock, taskKinds } = await makeStore();

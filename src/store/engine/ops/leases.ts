@@ -69,6 +69,31 @@ export function* complete(refs: readonly LeaseRef[], results: readonly (string |
   return tasks;
 }
 
+/**
+ * Gives back leases whose tasks never started: QUEUED at once, the attempt uncounted,
+ * a RELEASED event each. A task whose cancel was asked meanwhile ends CANCELLED, as it
+ * would at the end of any attempt; a lease no longer current is skipped (not ours).
+ */
+export function* release(refs: readonly LeaseRef[], env: EngineEnv): Unit<Task[]> {
+  const now = env.now();
+  const released: Task[] = [];
+  for (const ref of refs) {
+    const t = yield* call('releaseIfLeased', ref, now);
+    if (t) {
+      yield* taskEvent('RELEASED', t, now);
+      released.push(t);
+      continue;
+    }
+    // Not released: the lease is gone, or a cancel was asked (the guard refuses both).
+    const current = yield* call('lockTaskIfLeased', ref);
+    if (!current?.cancelRequested) continue;
+    const failure = { error: 'released before it started', retryable: true, retryAfterSeconds: null, cause: null };
+    const ended = yield* endAttempt(current, failure, now, env);
+    if (ended) released.push(ended);
+  }
+  return released;
+}
+
 export interface Failure {
   error: string;
   retryable: boolean;

@@ -84,6 +84,12 @@ const q = {
      WHERE t.id = c.id AND t.status = 'RUNNING' AND t.lease_token = c.token AND (c.holder IS NULL OR t.locked_by = c.holder)
      RETURNING ${prefixed('t')}, c.n`,
   ),
+  releaseIfLeased: statement<TaskRow>(
+    'release_if_leased',
+    `UPDATE tasks SET status = 'QUEUED', attempts = attempts - 1, lease_token = NULL, lease_until = NULL, timeout_at = NULL,
+       updated_at = $4
+     WHERE ${LEASED} AND NOT cancel_requested RETURNING ${TASK_COLUMNS}`,
+  ),
   requeueIfCurrent: statement<TaskRow>(
     'requeue_if_current',
     `UPDATE tasks SET status = 'QUEUED', run_after = $4, lease_token = NULL, lease_until = NULL, timeout_at = NULL,
@@ -231,6 +237,8 @@ export const taskQueries: TaskQueries = {
     const byPlace = new Map(rows.map((r) => [order[r.n - 1]!, toTask(r)]));
     return refs.map((_, i) => byPlace.get(i) ?? null);
   },
+
+  releaseIfLeased: async ({ db }, ref, now) => one((await q.releaseIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder, now])).rows),
 
   async endAttemptIfCurrent({ db }, taskId, attempt, end, now) {
     const { rows } =

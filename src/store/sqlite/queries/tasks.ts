@@ -48,6 +48,8 @@ export function taskOps(sql: Statements): TaskOps {
     finishIfLeased: sql.taskUpdate(`UPDATE tasks SET status = 'SUCCEEDED', result = @result, finished_at = @now, updated_at = @now,
            lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
          WHERE ${LEASED}`),
+    releaseIfLeased: sql.taskUpdate(`UPDATE tasks SET status = 'QUEUED', attempts = attempts - 1, lease_token = NULL, lease_until = NULL,
+           timeout_at = NULL, updated_at = @now WHERE ${LEASED} AND cancel_requested = 0`),
     endAttemptIfCurrent: sql.taskUpdate(`UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`),
     endAttemptIfCurrent2: sql.taskUpdate(`UPDATE tasks SET status = @status, finished_at = @now, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`),
     lockBlockedDependents: sql.once(`SELECT t.id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
@@ -145,6 +147,10 @@ export function taskOps(sql: Statements): TaskOps {
     cancelRequestedOf(taskId) {
       const v = q.cancelRequestedOf().pluck().get(taskId) as number | undefined;
       return v === undefined ? null : v !== 0;
+    },
+
+    releaseIfLeased(ref, now) {
+      return q.releaseIfLeased({ id: ref.taskId, token: ref.leaseToken, holder: ref.holder, now });
     },
 
     setProgressIfLeased(ref, progress, message, now) {
