@@ -107,6 +107,16 @@ export const FailTasksMutation = graphql(`
   }
 `);
 
+/** Prefetched tasks that never started, given back at stop. */
+export const ReleaseTasksMutation = graphql(`
+  mutation WorkerReleaseTasks($inputs: [LeaseInput!]!) {
+    releaseTasks(inputs: $inputs) {
+      id
+      status
+    }
+  }
+`);
+
 /** After an ambiguous LEASE_LOST: did our own completion get there first? */
 export const TaskOutcomeQuery = graphql(`
   query WorkerTaskOutcome($id: ID!) {

@@ -18,6 +18,11 @@
  *   (at most `concurrency` outcomes are in delivery at once).
  * - Outcomes that are ready in the same turn go out together: one `completeTasks` and
  *   one `failTasks` (see batch.ts), each caller still answered for its own lease.
+ * - `prefetch` > 0 claims that many tasks beyond the free slots, to wait in a local queue
+ *   (like Graphile Worker's): a slot that frees starts the next at once, without a round
+ *   trip. Their leases are renewed with the others; a lost one is dropped, one whose
+ *   cancel was asked is given back (the server cancels it), and stop() gives back all
+ *   still waiting at once with `releaseTasks` (their attempt does not count).
  * - One heartbeat every lease/3 renews every lease held (running tasks and tasks whose
  *   completion is still being delivered). A lease the server calls lost, or that ran
  *   past its end without a successful renewal, aborts the handler's signal with a
@@ -63,6 +68,7 @@ import {
   CompleteTasksMutation,
   FailTaskMutation,
   FailTasksMutation,
+  ReleaseTasksMutation,
   HeartbeatMutation,
   ReportProgressMutation,
   TaskOutcomeQuery,
@@ -138,6 +144,12 @@ export interface WorkerOptions<Payload = unknown, Result = unknown> {
   capabilities?: Record<string, unknown>;
   /** Most handlers running at once. Default 1. */
   concurrency?: number;
+  /**
+   * Tasks claimed beyond the free slots, waiting locally to start (default 0). Worth it
+   * for short tasks; their leases (and timeouts) run from the claim, so keep it small
+   * next to the lease length.
+   */
+  prefetch?: number;
   /** Lease length in seconds; renewed every third of it. Default 30. */
   leaseSeconds?: number;
   /** Default PRIORITY. */
@@ -169,7 +181,7 @@ export interface WorkerEvents<Payload = unknown, Result = unknown> {
 
 export interface Worker<Payload = unknown, Result = unknown> {
   readonly id: string;
-  /** Handlers running now (plus tasks whose completion is being delivered). */
+  /** Tasks held: handlers running, prefetched tasks waiting, and tasks whose completion is being delivered. */
   readonly running: number;
   /** True while the socket is open. */
   readonly connected: boolean;
@@ -190,7 +202,8 @@ export interface Worker<Payload = unknown, Result = unknown> {
 
 type Claimed = WorkerClaimTasksMutation['claimTasks'][number];
 
-type Phase = 'running' | 'settling' | 'done';
+/** waiting (prefetched) -> running (the handler) -> settling (the outcome in delivery) -> done. */
+type Phase = 'waiting' | 'running' | 'settling' | 'done';
 
 interface Held<Payload> {
   task: WorkerTask<Payload>;
@@ -207,6 +220,8 @@ interface Held<Payload> {
   progressSending: Promise<void> | null;
   logChain: Promise<void>;
   settled: Promise<void>;
+  /** Forgets the task: no longer held, its slot free. */
+  done: () => void;
 }
 
 const DEFAULT_LOGGER: WorkerLogger = {
@@ -251,6 +266,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
   const queue = options.queue ?? 'default';
   const concurrency = positiveInt(options.concurrency, 'concurrency', 1);
+  const prefetch = positiveInt(options.prefetch, 'prefetch', 0, 0);
   const leaseSeconds = positiveInt(options.leaseSeconds, 'leaseSeconds', 30);
   const waitSeconds = positiveInt(options.waitSeconds, 'waitSeconds', 5);
   const heartbeatMs = Math.max(100, Math.floor((leaseSeconds * 1000) / 3));
@@ -282,6 +298,8 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
   const held = new Map<string, Held<Payload>>();
   /** Handlers running now (held tasks not yet settling). */
   let active = 0;
+  /** Prefetched tasks, in claim order, waiting for a slot. */
+  const waiting: Held<Payload>[] = [];
   const completions = new OutcomeBatch<CompleteTaskInput, WorkerCompleteTaskMutation['completeTask']>(
     (input) => conn!.request(CompleteTaskMutation, { input }).then((d) => d.completeTask),
     (inputs) => conn!.request(CompleteTasksMutation, { inputs }).then((d) => d.completeTasks),
@@ -321,8 +339,9 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
   async function claimLoop(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      // Free handler slots; tasks whose outcome is still in delivery count again past `concurrency` of them.
-      const free = Math.min(concurrency - active, 2 * concurrency - held.size);
+      // Free handler slots (and room in the local queue); tasks whose outcome is still in
+      // delivery count again past `concurrency` of them.
+      const free = Math.min(concurrency + prefetch - active - waiting.length, 2 * concurrency + prefetch - held.size);
       if (free <= 0) {
         await new Promise<void>((r) => (slotWaiter = r));
         continue;
@@ -347,7 +366,13 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
         );
         failures = 0;
         if (data.claimTasks.length > 0) logger.debug?.(`claimed ${data.claimTasks.map((c) => c.task.id).join(', ')}`);
-        for (const claimed of data.claimTasks) runTask(claimed, sentAt);
+        for (const claimed of data.claimTasks) {
+          const h = hold(claimed, sentAt);
+          if (active < concurrency) startHandler(h);
+          else waiting.push(h);
+        }
+        // Claimed while stopping (the long-poll answered late): give those back too.
+        if (stopping) void releaseWaiting();
       } catch (e) {
         if (giveUp.signal.aborted) break;
         reportError(e, 'claim failed');
@@ -376,7 +401,9 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     const now = Date.now();
     // A lease past its end that could not be renewed is gone (the server sweeps it).
     for (const h of held.values()) {
-      if (h.phase === 'running' && now > h.leaseUntilMs) markLost(h, 'the lease ran out before it could be renewed');
+      if (now <= h.leaseUntilMs) continue;
+      if (h.phase === 'running') markLost(h, 'the lease ran out before it could be renewed');
+      else if (h.phase === 'waiting') dropWaiting(h, 'its lease ran out before it could be renewed');
     }
     if (heartbeatInFlight || !conn) return heartbeatInFlight ?? Promise.resolve();
     const renewing = [...held.values()].filter((h) => h.phase !== 'done' && !h.lost && !h.abandoned);
@@ -391,6 +418,12 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
         (data) => {
           for (const state of data.heartbeat.leases) {
             const h = byTaskId.get(state.taskId);
+            if (h?.phase === 'waiting') {
+              if (state.lost) dropWaiting(h, 'the server reports its lease lost');
+              else if (state.cancelRequested) void releaseWaiting([h]); // the server cancels it
+              else h.leaseUntilMs = Math.max(h.leaseUntilMs, sentAt + leaseSeconds * 1000);
+              continue;
+            }
             if (!h || h.phase !== 'running') continue; // a completion in flight is answered by the completion
             if (state.lost) markLost(h, 'the server reports the lease lost');
             else {
@@ -495,14 +528,14 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     };
   }
 
-  function runTask(c: Claimed, sentAt: number): void {
-    const task = toTask(c);
+  /** A claimed task, held (its lease renewed) from now until its outcome is delivered. */
+  function hold(c: Claimed, sentAt: number): Held<Payload> {
     let resolveSettled!: () => void;
     const h: Held<Payload> = {
-      task,
+      task: toTask(c),
       leaseToken: c.leaseToken,
       controller: new AbortController(),
-      phase: 'running',
+      phase: 'waiting',
       leaseUntilMs: sentAt + leaseSeconds * 1000,
       lost: false,
       cancelRequested: false,
@@ -511,8 +544,21 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
       progressSending: null,
       logChain: Promise.resolve(),
       settled: new Promise<void>((r) => (resolveSettled = r)),
+      done: () => {
+        h.phase = 'done';
+        held.delete(h.leaseToken);
+        resolveSettled();
+        wakeClaimLoop();
+      },
     };
     held.set(h.leaseToken, h);
+    return h;
+  }
+
+  /** Runs the handler of a held task. */
+  function startHandler(h: Held<Payload>): void {
+    const { task } = h;
+    h.phase = 'running';
     active++;
     logger.debug?.(`task ${task.id} (${task.type}) attempt ${task.attempt}: started`, { taskId: task.id });
     const ctx = makeContext(h);
@@ -524,16 +570,41 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
       )
       .then((outcome) => {
         active--;
-        wakeClaimLoop();
+        const next = waiting.shift();
+        if (next) startHandler(next);
+        else wakeClaimLoop();
         return settle(h, outcome);
       })
       .catch((e) => reportError(e, `task ${task.id}: settling failed`))
-      .finally(() => {
-        h.phase = 'done';
-        held.delete(h.leaseToken);
-        resolveSettled();
-        wakeClaimLoop();
-      });
+      .finally(h.done);
+  }
+
+  /** A prefetched task whose lease is gone: forget it (its attempt is the server's to end). */
+  function dropWaiting(h: Held<Payload>, why: string): void {
+    const i = waiting.indexOf(h);
+    if (i < 0) return;
+    waiting.splice(i, 1);
+    logger.warn?.(`prefetched task ${h.task.id}: ${why}; dropped before it started`, { taskId: h.task.id });
+    h.done();
+  }
+
+  /**
+   * Gives prefetched tasks back to the server (all still waiting, by default): they go
+   * back to the queue with their attempt uncounted. Resolves once the server answered,
+   * or the attempt to tell it failed (their leases then lapse and the sweep requeues them).
+   */
+  async function releaseWaiting(which: Held<Payload>[] = [...waiting]): Promise<void> {
+    const releasing = which.filter((h) => waiting.includes(h));
+    if (releasing.length === 0) return;
+    for (const h of releasing) waiting.splice(waiting.indexOf(h), 1);
+    try {
+      await conn!.request(ReleaseTasksMutation, { inputs: releasing.map((h) => ({ taskId: h.task.id, leaseToken: h.leaseToken })) });
+      logger.debug?.(`gave back ${releasing.length} prefetched task(s)`);
+    } catch (e) {
+      if (!giveUp.signal.aborted) reportError(e, 'giving back prefetched tasks failed');
+    } finally {
+      for (const h of releasing) h.done();
+    }
   }
 
   async function settle(h: Held<Payload>, outcome: { ok: true; value: Result } | { ok: false; error: unknown }): Promise<void> {
@@ -688,6 +759,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     stopRequested.abort();
     wakeClaimLoop();
     if (!conn) return;
+    const released = releaseWaiting();
     const deadline = Date.now() + timeoutMs;
     /** Waits for `work`, at most `ms`; leaves no timer behind. */
     const atMost = async (work: Promise<unknown>, ms: number) => {
@@ -699,6 +771,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     //    then every task in flight finishes, or the deadline passes.
     const drained = (async () => {
       await claimLoopDone;
+      await released;
       while (held.size > 0) await Promise.all([...held.values()].map((h) => h.settled));
     })();
     await atMost(drained, Math.max(0, deadline - Date.now()));

@@ -1,7 +1,8 @@
 /**
- * The runner sends outcomes in sets: the completions (and the failures) of one claimed
+ * The runner works in sets. The completions (and the failures) of one claimed
  * batch go out as one completeTasks (one failTasks), watched on the socket by a proxy.
  * A batch the server refuses because of one lost lease still completes the others.
+ * Prefetch: tasks claimed beyond the free slots wait locally, and go back at stop.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { createWorker, NonRetryableError, type WorkerOptions } from '../../src/worker/index.js';
@@ -96,5 +97,79 @@ describe('outcomes in sets', () => {
     expect(t.failed).toEqual([{ id: stolen, reason: 'lease-lost', status: null }]);
     expect((await getTask(t.server, stolen)).status).toBe('FAILED');
     expect((await getTask(t.server, t.ids[0]!)).status).toBe('SUCCEEDED');
+  });
+});
+
+/** A handler that notes each task it starts and returns once `open()` is called. */
+function gated() {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const started: string[] = [];
+  const handler = async (task: { id: string }) => {
+    started.push(task.id);
+    await gate;
+    return { ok: true };
+  };
+  return { handler, started, open };
+}
+
+describe('prefetch', () => {
+  test('claims the free slots plus the prefetch, runs no more than its concurrency, and completes each once', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const t = await setup(
+      4,
+      async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await new Promise((r) => setTimeout(r, 30));
+        active--;
+        return { ok: true };
+      },
+      { concurrency: 1, prefetch: 3 },
+    );
+    await t.worker.start();
+    await waitFor(() => t.completed.length === 4, () => `4 completions (have ${t.completed.length})`);
+    const claims = t.proxy.sent.filter((m) => m.type === 'subscribe' && m.payload.query.includes('claimTasks('));
+    expect(claims[0].payload.variables.input.limit).toBe(4);
+    expect(maxActive).toBe(1);
+    for (const id of t.ids) expect(await getTask(t.server, id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
+  test('stop() gives the prefetched tasks back at once: QUEUED, their attempt uncounted', async () => {
+    const { handler, started, open } = gated();
+    const t = await setup(4, handler, { concurrency: 1, prefetch: 3 });
+    await t.worker.start();
+    await waitFor(async () => (await t.server.store.countTasks({ status: ['RUNNING'] })) === 4, 'four tasks leased');
+    await waitFor(() => started.length === 1, 'the first handler');
+    const stopping = t.worker.stop({ timeoutMs: 10_000 });
+    // Given back before the running handler is done.
+    await waitFor(async () => (await t.server.store.countTasks({ status: ['QUEUED'] })) === 3, 'three tasks back in the queue');
+    open();
+    await stopping;
+    expect(started).toEqual([t.ids[0]]);
+    expect(t.completed).toEqual([t.ids[0]]);
+    expect(t.failed).toEqual([]);
+    for (const id of t.ids.slice(1)) expect(await getTask(t.server, id)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+    const kinds = (await t.server.store.eventsAfter(0, 1000)).map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'RELEASED')).toHaveLength(3);
+    // maxAttempts is 1: a worker that claims them now still gets their only attempt.
+    const again = await t.server.store.claim({ workerId: 'w2', limit: 3 });
+    expect(again.map((c) => c.task.attempts)).toEqual([1, 1, 1]);
+  });
+
+  test('a prefetched task cancelled while it waits is given back and ends CANCELLED, without running', async () => {
+    const { handler, started, open } = gated();
+    const t = await setup(2, handler, { concurrency: 1, prefetch: 1, leaseSeconds: 3 });
+    await t.worker.start();
+    await waitFor(() => started.length === 1, 'the first handler');
+    const waitingId = t.ids.find((id) => id !== started[0])!;
+    const r = await t.server.gql(`mutation($id: ID!) { cancelTask(id: $id) { status cancelRequested } }`, { id: waitingId });
+    expect(r.data.cancelTask).toEqual({ status: 'RUNNING', cancelRequested: true });
+    // The next heartbeat (every lease/3) says so; the worker gives it back, the server cancels it.
+    await waitFor(async () => (await getTask(t.server, waitingId)).status === 'CANCELLED', 'the waiting task cancelled', 8000);
+    open();
+    await waitFor(() => t.completed.length === 1, 'the first completion');
+    expect(started).toEqual([t.completed[0]]);
   });
 });

@@ -24,6 +24,7 @@ type Documents = {
     "\n  mutation WorkerFailTask($input: FailTaskInput!) {\n    failTask(input: $input) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": typeof types.WorkerFailTaskDocument,
     "\n  mutation WorkerCompleteTasks($inputs: [CompleteTaskInput!]!) {\n    completeTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n    }\n  }\n": typeof types.WorkerCompleteTasksDocument,
     "\n  mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {\n    failTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": typeof types.WorkerFailTasksDocument,
+    "\n  mutation WorkerReleaseTasks($inputs: [LeaseInput!]!) {\n    releaseTasks(inputs: $inputs) {\n      id\n      status\n    }\n  }\n": typeof types.WorkerReleaseTasksDocument,
     "\n  query WorkerTaskOutcome($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      attempts\n    }\n  }\n": typeof types.WorkerTaskOutcomeDocument,
 };
 const documents: Documents = {
@@ -36,6 +37,7 @@ const documents: Documents = {
     "\n  mutation WorkerFailTask($input: FailTaskInput!) {\n    failTask(input: $input) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": types.WorkerFailTaskDocument,
     "\n  mutation WorkerCompleteTasks($inputs: [CompleteTaskInput!]!) {\n    completeTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n    }\n  }\n": types.WorkerCompleteTasksDocument,
     "\n  mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {\n    failTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": types.WorkerFailTasksDocument,
+    "\n  mutation WorkerReleaseTasks($inputs: [LeaseInput!]!) {\n    releaseTasks(inputs: $inputs) {\n      id\n      status\n    }\n  }\n": types.WorkerReleaseTasksDocument,
     "\n  query WorkerTaskOutcome($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      attempts\n    }\n  }\n": types.WorkerTaskOutcomeDocument,
 };
 
@@ -75,6 +77,10 @@ export function graphql(source: "\n  mutation WorkerCompleteTasks($inputs: [Comp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation WorkerFailTasks($inputs: [FailTaskInput!]!) {\n    failTasks(inputs: $inputs) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n"): typeof import('./graphql.js').WorkerFailTasksDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WorkerReleaseTasks($inputs: [LeaseInput!]!) {\n    releaseTasks(inputs: $inputs) {\n      id\n      status\n    }\n  }\n"): typeof import('./graphql.js').WorkerReleaseTasksDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -148,6 +148,13 @@ export type WorkerFailTasksMutationVariables = Exact<{
 
 export type WorkerFailTasksMutation = { failTasks: Array<{ id: string, status: TaskStatus, attempts: number, runAfter: string }> };
 
+export type WorkerReleaseTasksMutationVariables = Exact<{
+  inputs: Array<LeaseInput> | LeaseInput;
+}>;
+
+
+export type WorkerReleaseTasksMutation = { releaseTasks: Array<{ id: string, status: TaskStatus }> };
+
 export type WorkerTaskOutcomeQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -280,6 +287,14 @@ export const WorkerFailTasksDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WorkerFailTasksMutation, WorkerFailTasksMutationVariables>;
+export const WorkerReleaseTasksDocument = new TypedDocumentString(`
+    mutation WorkerReleaseTasks($inputs: [LeaseInput!]!) {
+  releaseTasks(inputs: $inputs) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerReleaseTasksMutation, WorkerReleaseTasksMutationVariables>;
 export const WorkerTaskOutcomeDocument = new TypedDocumentString(`
     query WorkerTaskOutcome($id: ID!) {
   task(id: $id) {
