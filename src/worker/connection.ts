@@ -105,8 +105,14 @@ export function toConnectionError(e: unknown, operationName?: string): Error {
   return new ConnectionError(typeof message === 'string' && message ? message : 'connection error', undefined, { cause: e });
 }
 
+/** Operation names by query text: a worker sends a few documents many times each. */
+const operationNames = new Map<string, string | undefined>();
+
 function operationNameOf(query: string): string | undefined {
-  return /\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query)?.[1];
+  if (operationNames.has(query)) return operationNames.get(query);
+  const name = /\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query)?.[1];
+  if (operationNames.size < 256) operationNames.set(query, name);
+  return name;
 }
 
 export function connect(options: ConnectionOptions): Connection {
@@ -119,8 +125,11 @@ export function connect(options: ConnectionOptions): Connection {
   let closing = false;
   let pongTimer: NodeJS.Timeout | undefined;
 
+  let operationId = 0;
   const client = createClient({
     url: toWebSocketUrl(options.url),
+    // Unique on this connection is all the protocol asks; a counter costs less than a UUID per request.
+    generateID: () => String(++operationId),
     webSocketImpl: options.webSocketImpl ?? WebSocket,
     lazy: options.lazy ?? false,
     connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : undefined,

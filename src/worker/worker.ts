@@ -208,7 +208,10 @@ type Phase = 'waiting' | 'running' | 'settling' | 'done';
 interface Held<Payload> {
   task: WorkerTask<Payload>;
   leaseToken: string;
-  controller: AbortController;
+  /** Made when the handler first reads ctx.signal: most handlers never do, and one per task costs. */
+  controller: AbortController | null;
+  /** Why the attempt was aborted (lease lost, cancel, stop), once it was. */
+  abortReason: Error | null;
   phase: Phase;
   /** Local, conservative end of the lease: when the renewing request was sent, plus its length. */
   leaseUntilMs: number;
@@ -383,18 +386,24 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
 
   // ------------------------------------------------------------------ leases
 
+  function abort(h: Held<Payload>, reason: Error): void {
+    if (h.abortReason) return;
+    h.abortReason = reason;
+    h.controller?.abort(reason);
+  }
+
   function markLost(h: Held<Payload>, detail: string): void {
     if (h.phase !== 'running' || h.lost) return;
     h.lost = true;
     logger.warn?.(`task ${h.task.id}: ${detail}; aborting its handler`, { taskId: h.task.id });
-    h.controller.abort(new LeaseLostError(h.task.id, detail));
+    abort(h, new LeaseLostError(h.task.id, detail));
   }
 
   function requestCancel(h: Held<Payload>): void {
     if (h.phase !== 'running' || h.cancelRequested || h.lost) return;
     h.cancelRequested = true;
     logger.info?.(`task ${h.task.id}: cancel requested; aborting its handler`, { taskId: h.task.id });
-    h.controller.abort(new TaskCancelledError(h.task.id));
+    abort(h, new TaskCancelledError(h.task.id));
   }
 
   function heartbeat(): Promise<void> {
@@ -478,7 +487,13 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
       attempt: h.task.attempt,
       workerId,
       leaseToken: h.leaseToken,
-      signal: h.controller.signal,
+      get signal() {
+        if (!h.controller) {
+          h.controller = new AbortController();
+          if (h.abortReason) h.controller.abort(h.abortReason);
+        }
+        return h.controller.signal;
+      },
       progress(fraction, message) {
         if (h.phase !== 'running' || h.lost || h.abandoned) return Promise.resolve();
         const value = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
@@ -534,7 +549,8 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     const h: Held<Payload> = {
       task: toTask(c),
       leaseToken: c.leaseToken,
-      controller: new AbortController(),
+      controller: null,
+      abortReason: null,
       phase: 'waiting',
       leaseUntilMs: sentAt + leaseSeconds * 1000,
       lost: false,
@@ -610,7 +626,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
   async function settle(h: Held<Payload>, outcome: { ok: true; value: Result } | { ok: false; error: unknown }): Promise<void> {
     if (h.abandoned) return; // stop() already failed this attempt
     if (h.lost) {
-      emit('failed', h.task, asError(h.controller.signal.reason), { reason: 'lease-lost', status: null });
+      emit('failed', h.task, h.abortReason ?? new LeaseLostError(h.task.id, 'lost'), { reason: 'lease-lost', status: null });
       return;
     }
     h.phase = 'settling';
@@ -784,7 +800,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
       for (const h of held.values()) {
         if (h.phase !== 'running' || h.lost) continue; // a lost lease reports itself
         h.abandoned = true;
-        h.controller.abort(new WorkerStoppedError());
+        abort(h, new WorkerStoppedError());
         const error = new WorkerStoppedError(`the worker ${workerId} stopped before the task finished`);
         abandoned.push(
           failures.send({ taskId: h.task.id, leaseToken: h.leaseToken, error: error.message, retryable: true, retryAfterSeconds: 0 }).then(
