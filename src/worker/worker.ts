@@ -234,7 +234,9 @@ const DEFAULT_LOGGER: WorkerLogger = {
 
 const LOG_LEVELS = new Set<LogLevel>(['DEBUG', 'INFO', 'WARN', 'ERROR']);
 
-/** Most outcomes in one completeTasks / failTasks (the server takes up to 1,000). */
+/** Most tasks, leases or outcomes in one request: the server's limit for claims, heartbeats and batches. */
+const PER_REQUEST = 1000;
+/** Most outcomes in one completeTasks / failTasks. */
 const OUTCOME_BATCH_MAX = 500;
 
 function positiveInt(value: number | undefined, name: string, fallback: number, min = 1): number {
@@ -344,7 +346,7 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     while (!stopping) {
       // Free handler slots (and room in the local queue); tasks whose outcome is still in
       // delivery count again past `concurrency` of them.
-      const free = Math.min(concurrency + prefetch - active - waiting.length, 2 * concurrency + prefetch - held.size);
+      const free = Math.min(concurrency + prefetch - active - waiting.length, 2 * concurrency + prefetch - held.size, PER_REQUEST);
       if (free <= 0) {
         await new Promise<void>((r) => (slotWaiter = r));
         continue;
@@ -419,13 +421,16 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
     const byTaskId = new Map(renewing.map((h) => [h.task.id, h]));
     const leases = renewing.map((h) => ({ taskId: h.task.id, leaseToken: h.leaseToken }));
     const sentAt = Date.now();
-    heartbeatInFlight = conn
-      .request(HeartbeatMutation, {
-        input: { workerId, leases, extendSeconds: leaseSeconds, capabilities: options.capabilities ?? null },
-      })
+    // The server renews at most PER_REQUEST leases a call; more go in parallel calls.
+    const calls: Promise<{ heartbeat: { leases: { taskId: string; lost: boolean; cancelRequested: boolean }[] } }>[] = [];
+    for (let i = 0; i === 0 || i < leases.length; i += PER_REQUEST) {
+      const input = { workerId, leases: leases.slice(i, i + PER_REQUEST), extendSeconds: leaseSeconds, capabilities: options.capabilities ?? null };
+      calls.push(conn.request(HeartbeatMutation, { input }));
+    }
+    heartbeatInFlight = Promise.all(calls)
       .then(
-        (data) => {
-          for (const state of data.heartbeat.leases) {
+        (answers) => {
+          for (const state of answers.flatMap((a) => a.heartbeat.leases)) {
             const h = byTaskId.get(state.taskId);
             if (h?.phase === 'waiting') {
               if (state.lost) dropWaiting(h, 'the server reports its lease lost');

@@ -173,3 +173,34 @@ describe('prefetch', () => {
     expect(started).toEqual([t.completed[0]]);
   });
 });
+
+describe('past the server limit of 1,000 per request', () => {
+  test('claims at most 1,000 at once and renews more leases than that in several heartbeats', async () => {
+    const server = await startServer();
+    const proxy = await proxyTo(server.wsUrl, () => false);
+    for (let k = 0; k < 2; k++) await enqueueMany(server, Array.from({ length: 600 }, (_, i) => ({ type: 'many', payload: { i } })));
+    const { handler, started, open } = gated();
+    const errors: Error[] = [];
+    const worker = track(
+      createWorker({ url: proxy.url, concurrency: 1200, waitSeconds: 1, leaseSeconds: 3, logger: quietLogger, handler: handler as never }),
+    );
+    worker.on('error', (e) => errors.push(e));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await worker.start();
+    await waitFor(() => started.length === 1200, () => `1,200 handlers (have ${started.length})`);
+    const heartbeats = () => proxy.sent.filter((m) => m.type === 'subscribe' && m.payload.query.includes('heartbeat('));
+    const before = heartbeats().length;
+    // The next heartbeat (every lease/3) renews all 1,200: a call of 1,000 and one of 200.
+    await waitFor(() => heartbeats().length >= before + 2, 'a heartbeat of 1,200 leases', 5000);
+    const sizes = heartbeats()
+      .slice(before, before + 2)
+      .map((m) => m.payload.variables.input.leases.length);
+    expect(sizes.sort((a, b) => b - a)).toEqual([1000, 200]);
+    const claims = proxy.sent.filter((m) => m.type === 'subscribe' && m.payload.query.includes('claimTasks('));
+    expect(claims.map((m) => m.payload.variables.input.limit).slice(0, 2)).toEqual([1000, 200]);
+    open();
+    await waitFor(() => completed === 1200, () => `1,200 completions (have ${completed})`);
+    expect(errors).toEqual([]);
+  });
+});
