@@ -901,6 +901,18 @@ add(
       changes: { tasks: 1, task_events: 1 },
     },
   }),
+  gql('sql-looking strings', 'protocol words as data: a task of type "next" with "error" and "connection_ack" in its payload', {
+    as: 'producer',
+    query: 'mutation M($input: EnqueueTaskInput!) { enqueueTask(input: $input) { task { type payload } } }',
+    variables: { input: { type: 'next', payload: { type: 'error', then: 'connection_ack' } } },
+    expect: {
+      accept: (o) => {
+        expect(o.errors, describeOutcome(o)).toEqual([]);
+        expect((o.data!.enqueueTask as { task: unknown }).task).toEqual({ type: 'next', payload: { type: 'error', then: 'connection_ack' } });
+      },
+      changes: { tasks: 1, task_events: 1 },
+    },
+  }),
   gql('sql-looking strings', 'the same SQL idempotency key again returns the existing task', {
     as: 'producer',
     prepare: async (fx) => (await fx.store.enqueue({ type: 't', payload: {}, idempotencyKey: `${SQL_OR} again` })).task,
@@ -1345,7 +1357,7 @@ export function casesFor(transport: Transport): HostileCase[] {
  * How many cases each transport tries. Kept by hand on purpose: a case that drops out of
  * the table (or a transport filter that goes wrong) fails the count test.
  */
-export const EXPECTED_CASES: Record<Transport, number> = { http: 266, ws: 283, sse: 281 };
+export const EXPECTED_CASES: Record<Transport, number> = { http: 267, ws: 284, sse: 282 };
 
 /** Declares one vitest test per case for `transport`, plus the count test. */
 export function defineHostileSuite(transport: Transport): void {
