@@ -1,9 +1,9 @@
 /**
- * GraphQL Code Generator: typed documents for the worker runner and the client examples.
+ * GraphQL Code Generator: typed documents for the worker runner, the browser client and the client examples.
  *
  * `npm run codegen` reads schema/schema.graphql and the `graphql(`...`)` documents in
- * src/worker/ and client-examples/, and writes one client-preset folder for each, so the
- * worker library never imports from the examples. test/worker/codegen.test.ts fails when
+ * src/worker/, src/client/ and client-examples/, and writes one client-preset folder for
+ * each, so neither library imports from the examples. test/worker/codegen.test.ts fails when
  * the committed output drifts.
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
@@ -33,6 +33,10 @@ const config: CodegenConfig = {
     'src/worker/gql/': {
       ...shared,
       documents: ['src/worker/**/*.ts', '!src/worker/gql/**'],
+    },
+    'src/client/gql/': {
+      ...shared,
+      documents: ['src/client/**/*.ts', '!src/client/gql/**'],
     },
     'client-examples/gql/': {
       ...shared,

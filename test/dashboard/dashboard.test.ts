@@ -5,24 +5,15 @@
  *
  * Every wait has a deadline; nothing sleeps. Screenshots go to test/dashboard/__output__/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const OUTPUT = fileURLToPath(new URL('./__output__/', import.meta.url));
 /** Deadline of every wait for the page. */
 const WAIT_MS = 10_000;
@@ -31,13 +22,7 @@ let browser: Browser;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the dashboard tests need Chromium at ${CHROMIUM} and it is missing: install Debian's package ` +
-        '(apt-get install chromium; .ci/run does this). `npx playwright install` does not work here.',
-    );
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   mkdirSync(OUTPUT, { recursive: true });
 });
 

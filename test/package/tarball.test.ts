@@ -122,6 +122,22 @@ describe('the packed tarball', () => {
     expect((await page.text()).length).toBeGreaterThan(1000);
   }, 2 * MINUTES);
 
+  /** Runs a script of the project in plain Node, recording the modules it loads (record-loads.mjs) on stderr. */
+  function runRecorded(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['--import', './record-loads.mjs', script], { cwd: project, env: plainEnv({ URL: url }) });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
   it('runs a plain-JavaScript worker from `taskwire/worker` that completes a task, loading nothing of the server', async () => {
     const { enqueueTask } = await gql<{ enqueueTask: { task: { id: string } } }>(
       'mutation { enqueueTask(input: {type: "resize", payload: {url: "a.png"}}) { task { id } } }',
@@ -152,18 +168,7 @@ worker.on('completed', async (task, result) => {
 await worker.start();
 `,
     );
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', './record-loads.mjs', 'worker.mjs'], { cwd: project, env: plainEnv({ URL: url }) });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    const out = await runRecorded('worker.mjs');
     expect(out.code, out.stderr).toBe(0);
     const done = JSON.parse(out.stdout.trim().split('\n').pop()!) as { id: string; result: { bytes: number } };
     expect(done).toEqual({ id: enqueueTask.task.id, result: { bytes: 5 } });
@@ -176,6 +181,30 @@ await worker.start();
     expect(loaded.some((u) => u.includes('/node_modules/graphql-ws/'))).toBe(true);
     const server = loaded.filter((u) => /\/node_modules\/(better-sqlite3|graphql-yoga|@graphql-yoga|@pothos|pino|prom-client)\/|\/taskwire\/dist\/(store|graphql|app|server|cli)/.test(u));
     expect(server).toEqual([]);
+  }, 2 * MINUTES);
+
+  it('`taskwire/client` works in plain Node (with the ws class): enqueue, then watch the task, loading nothing of the server', async () => {
+    writeFileSync(
+      join(project, 'client.mjs'),
+      `import { createRequire } from 'node:module';
+import { createClient } from 'taskwire/client';
+const WebSocket = createRequire(import.meta.url)('ws');
+const tw = createClient({ url: process.env.URL, webSocketImpl: WebSocket });
+const { task } = await tw.enqueue({ type: 'from-client', payload: { n: 1 } });
+const seen = await new Promise((resolve) => {
+  const watch = tw.watchTask(task.id, (t) => { watch.close(); resolve(t); });
+});
+console.log(JSON.stringify({ id: task.id, status: seen.status, payload: seen.payload }));
+await tw.close();
+`,
+    );
+    const out = await runRecorded('client.mjs');
+    expect(out.code, out.stderr).toBe(0);
+    const seen = JSON.parse(out.stdout.trim().split('\n').pop()!) as { id: string; status: string; payload: unknown };
+    expect(seen).toMatchObject({ status: 'QUEUED', payload: { n: 1 } });
+    const loaded = out.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
+    expect(loaded.some((u) => u.includes('/node_modules/taskwire/dist/client/'))).toBe(true);
+    expect(loaded.filter((u) => /\/taskwire\/dist\/(?:(?:store|graphql|server|cli|worker)\/|(?:app|cli|server)\.js)/.test(u))).toEqual([]);
   }, 2 * MINUTES);
 
   it('type-checks a consumer against the shipped declarations: payload and result types flow through createWorker', () => {

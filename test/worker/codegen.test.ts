@@ -1,5 +1,5 @@
 /**
- * The typed documents in src/worker/gql/ and client-examples/gql/ are generated from
+ * The typed documents in src/worker/gql/, src/client/gql/ and client-examples/gql/ are generated from
  * schema/schema.graphql and the `graphql(...)` documents by `npm run codegen`. This test
  * generates them again in memory (GraphQL Code Generator's programmatic `generate`, same
  * codegen.ts) and fails when what is committed differs.

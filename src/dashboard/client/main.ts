@@ -24,7 +24,7 @@ import {
 } from './documents.js';
 import { byId, delay, h, parseList, taskNumber } from './dom.js';
 import { StatsPanel, WorkersPanel } from './panels.js';
-import { Realtime, type ConnectionState } from './realtime.js';
+import { Realtime, type ConnectionState } from '../../client/live.js';
 import { TaskDetail } from './task-detail.js';
 import { TaskTable, type TaskAction } from './task-table.js';
 
@@ -44,7 +44,7 @@ function showConnection(state: ConnectionState, detail: { connections: number; r
   connection.dataset.state = state;
   connection.dataset.connections = String(detail.connections);
   connection.textContent = STATE_TEXT[state];
-  connection.title = detail.reason ?? '';
+  connection.title = state === 'refused' ? `${detail.reason ?? 'the token was refused'}; open the page with ?token=…` : (detail.reason ?? '');
 }
 
 /** An error as a dismissable toast: its code and message; the page carries on. */
@@ -60,7 +60,7 @@ function showError(error: ApiError, context?: string): void {
   setTimeout(() => toast.remove(), 15_000);
 }
 
-const realtime = new Realtime(config, showConnection);
+const realtime = new Realtime({ url: config.wsEndpoint, token: config.token, onState: showConnection });
 
 const table = new TaskTable({
   config,

@@ -21,7 +21,7 @@ import {
   type TaskUpdatedResult,
 } from './documents.js';
 import { formatJson, formatTime, h, localId, taskNumber } from './dom.js';
-import type { LiveSubscription, Realtime } from './realtime.js';
+import type { LiveSubscription, Realtime } from '../../client/live.js';
 import type { TaskAction } from './task-table.js';
 
 const LOG_PAGE = 200;

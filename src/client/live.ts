@@ -1,5 +1,6 @@
 /**
- * One graphql-ws connection for the page, and subscriptions that live across reconnects.
+ * One graphql-ws connection, and subscriptions that live across reconnects (the browser
+ * client's and the dashboard's).
  *
  * graphql-ws retries a dropped connection by itself and would then resend each
  * subscription exactly as it was first sent. That is wrong for `taskEvents`, which must
@@ -8,7 +9,7 @@
  * back. Subscriptions start in the order they were created, on the same socket.
  */
 import { createClient, type Client } from 'graphql-ws';
-import { ApiError, type ApiConfig, type GqlResult } from './api.js';
+import { ApiError, type GqlResult } from './errors.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'refused' | 'offline';
 
@@ -23,6 +24,17 @@ export interface LiveHandlers<T> {
 const retryWait = (retries: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 10_000) + Math.random() * 500));
 
+export interface RealtimeOptions {
+  /** The graphql-ws endpoint, ws(s)://host/graphql. */
+  url: string;
+  /** Sent as connectionParams `{ authorization: "Bearer <token>" }`; read at every (re)connect. */
+  token?: string | null | (() => string | null | undefined);
+  /** A WebSocket class where there is no global one (Node 20: the `ws` package). */
+  webSocketImpl?: unknown;
+  /** Each change of the connection's state; `reason` says why it was refused or went offline. */
+  onState?: (state: ConnectionState, detail: { connections: number; reason?: string }) => void;
+}
+
 export class Realtime {
   readonly client: Client;
   private readonly subscriptions = new Set<LiveSubscription<any>>();
@@ -32,16 +44,21 @@ export class Realtime {
   /** Why the server last closed the socket on us, when it was the token (4401/4403). */
   private refusal: string | null = null;
 
-  constructor(
-    config: ApiConfig,
-    private readonly onState: (state: ConnectionState, detail: { connections: number; reason?: string }) => void,
-  ) {
+  private readonly onState: NonNullable<RealtimeOptions['onState']>;
+
+  constructor(options: RealtimeOptions) {
+    this.onState = options.onState ?? (() => {});
+    const token = options.token;
     this.client = createClient({
-      url: config.wsEndpoint,
+      url: options.url,
+      webSocketImpl: options.webSocketImpl,
       lazy: false,
       retryAttempts: Infinity,
       retryWait,
-      connectionParams: config.token ? { authorization: `Bearer ${config.token}` } : {},
+      connectionParams: () => {
+        const value = typeof token === 'function' ? token() : token;
+        return value ? { authorization: `Bearer ${value}` } : {};
+      },
       onNonLazyError: (e) => this.onState('offline', { connections: this.connections, reason: ApiError.from(e).message }),
       on: {
         connecting: () => {
@@ -59,8 +76,37 @@ export class Realtime {
   }
 
   /** Called after every (re)connect, once the subscriptions have been started again. */
-  onConnected(listener: (reconnect: boolean) => void): void {
+  onConnected(listener: (reconnect: boolean) => void): () => void {
     this.connectedListeners.push(listener);
+    return () => {
+      const i = this.connectedListeners.indexOf(listener);
+      if (i >= 0) this.connectedListeners.splice(i, 1);
+    };
+  }
+
+  /** One query or mutation over the socket: its data, or an ApiError. */
+  request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let result: GqlResult<T> | undefined;
+      this.client.subscribe<T>(
+        { query, variables },
+        {
+          next: (r: GqlResult<T>) => (result = r),
+          error: (e: unknown) => reject(ApiError.from(e)),
+          complete: () => {
+            if (result?.errors?.length) reject(ApiError.fromGraphQL(result.errors));
+            else if (result?.data) resolve(result.data);
+            else reject(new ApiError('NETWORK', 'the server answered without data'));
+          },
+        },
+      );
+    });
+  }
+
+  /** Closes the socket for good. */
+  dispose(): Promise<void> {
+    for (const sub of [...this.subscriptions]) sub.close();
+    return Promise.resolve(this.client.dispose());
   }
 
   /** A subscription that runs whenever the connection is up; starts now if it is. */
@@ -92,7 +138,7 @@ export class Realtime {
     for (const sub of this.subscriptions) sub.stop();
     const code = (event as { code?: number } | null)?.code;
     if (code === 4401 || code === 4403) {
-      this.refusal = `the server refused the token (${code}); open the page with ?token=…`;
+      this.refusal = `the server refused the token (${code})`;
       this.onState('refused', { connections: this.connections, reason: this.refusal });
     } else if (wasConnected) {
       this.onState('reconnecting', { connections: this.connections });
