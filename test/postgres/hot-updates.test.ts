@@ -3,13 +3,34 @@
  * room on each page (fillfactor 80): PostgreSQL can then update those rows in place (HOT),
  * without new index entries or index bloat. Claims and completions change the status and
  * are not HOT by design (the claim indexes are partial on it).
+ *
+ * The test runs in a database of its own: pruning (which makes room for HOT updates)
+ * waits for the oldest snapshot of any session in the same database, and the other
+ * suites' sessions in the shared one would hold it back.
  */
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { PostgresTaskStore } from '../../src/store/postgres/store.js';
-import { adminPool, freshSchemaUrl } from '../helpers/postgres.js';
+import { PG_URL, adminPool } from '../helpers/postgres.js';
 
-async function tupleStats(schema: string): Promise<{ hot: number; updated: number }> {
-  const { rows } = await adminPool().query(
+/** A new database, dropped when the test finishes; a client connected to it. */
+async function ownDatabase(): Promise<{ url: string; client: pg.Client }> {
+  const name = `tw_hot_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminPool().query(`CREATE DATABASE ${name}`);
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: u.toString() });
+  await client.connect();
+  onTestFinished(async () => {
+    await client.end();
+    await adminPool().query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+  return { url: u.toString(), client };
+}
+
+async function tupleStats(client: pg.Client, schema: string): Promise<{ hot: number; updated: number }> {
+  const { rows } = await client.query(
     `SELECT pg_stat_get_tuples_hot_updated(c.oid) AS hot, pg_stat_get_tuples_updated(c.oid) AS updated
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'tasks'`,
     [schema],
@@ -19,8 +40,11 @@ async function tupleStats(schema: string): Promise<{ hot: number; updated: numbe
 
 describe('updates of RUNNING tasks on PostgreSQL', () => {
   it('heartbeats and progress reports are HOT updates', async () => {
-    const url = freshSchemaUrl();
-    const schema = new URL(url).searchParams.get('schema')!;
+    const db = await ownDatabase();
+    const u = new URL(db.url);
+    const schema = 'tw_hot';
+    u.searchParams.set('schema', schema);
+    const url = u.toString();
     const store = await PostgresTaskStore.open({ url, feedPollMs: 0, listen: false });
     await store.enqueueMany(Array.from({ length: 50 }, (_, i) => ({ type: 'x', payload: { i } })));
     const claimed = await store.claim({ workerId: 'w', limit: 50 });
@@ -32,11 +56,11 @@ describe('updates of RUNNING tasks on PostgreSQL', () => {
     // Closing ends the store's sessions, which hands their statistics to the server.
     await store.close();
     const deadline = Date.now() + 10_000;
-    let stats = await tupleStats(schema);
+    let stats = await tupleStats(db.client, schema);
     while (stats.updated < 1050 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      await adminPool().query('SELECT pg_stat_clear_snapshot()');
-      stats = await tupleStats(schema);
+      await db.client.query('SELECT pg_stat_clear_snapshot()');
+      stats = await tupleStats(db.client, schema);
     }
     // 50 claims (not HOT) and 1,000 heartbeat and progress updates.
     expect(stats.updated).toBe(1050);
