@@ -63,13 +63,15 @@ export interface Sizes {
   bigQueue: number;
   claimsBig: number;
   cycles: number;
+  /** Pre-filled tasks each side drains with claim 50 + completeMany. */
+  drain: number;
   segments: number;
 }
 
 export function sizesFor(quick: boolean): Sizes {
   return quick
-    ? { enqueue: 3_000, enqueueManyBatches: 100, claimsSmall: 2_000, bigQueue: 100_000, claimsBig: 2_000, cycles: 1_500, segments: 8 }
-    : { enqueue: 20_000, enqueueManyBatches: 500, claimsSmall: 5_000, bigQueue: 1_000_000, claimsBig: 5_000, cycles: 6_000, segments: 20 };
+    ? { enqueue: 3_000, enqueueManyBatches: 100, claimsSmall: 2_000, bigQueue: 100_000, claimsBig: 2_000, cycles: 1_500, drain: 40_000, segments: 8 }
+    : { enqueue: 20_000, enqueueManyBatches: 500, claimsSmall: 5_000, bigQueue: 1_000_000, claimsBig: 5_000, cycles: 6_000, drain: 200_000, segments: 20 };
 }
 
 // ------------------------------------------------------------------ raw side
@@ -110,6 +112,7 @@ class RawQueue {
   private readonly pick;
   private readonly markRunning;
   private readonly markSucceeded;
+  private readonly pickMany;
 
   constructor(readonly db: Db) {
     this.begin = db.prepare('BEGIN IMMEDIATE');
@@ -132,6 +135,9 @@ class RawQueue {
     this.markRunning = db.prepare(
       `UPDATE tasks SET status = 'RUNNING', attempts = attempts + 1, lease_token = ?, lease_until = ?, locked_by = ?,
          started_at = ?, updated_at = ? WHERE id = ? AND status = 'QUEUED'`,
+    );
+    this.pickMany = db.prepare(
+      `SELECT id, type FROM tasks WHERE status = 'QUEUED' AND queue = ? AND run_after <= ? ORDER BY priority, id LIMIT ?`,
     );
     this.markSucceeded = db.prepare(
       `UPDATE tasks SET status = 'SUCCEEDED', result = ?, finished_at = ?, updated_at = ?, lease_token = NULL,
@@ -184,6 +190,33 @@ class RawQueue {
       this.markRunning.run(token, now + leaseMs, workerId, now, now, c.id);
       this.insertEvent.run('CLAIMED', now, c.id, 'RUNNING', 'default', c.type, workerId);
       return { id: c.id, token };
+    });
+  }
+
+  /** A drain worker's claim: up to `limit` tasks in one transaction, a statement per task as written by hand. */
+  claimMany(workerId: string, leaseMs: number, limit: number): { id: number; token: string; type: string }[] {
+    return this.tx(() => {
+      const now = Date.now();
+      this.upsertWorker.run(workerId, now, now);
+      const picked = this.pickMany.all('default', now, limit) as { id: number; type: string }[];
+      return picked.map((c) => {
+        const token = randomUUID();
+        this.markRunning.run(token, now + leaseMs, workerId, now, now, c.id);
+        this.insertEvent.run('CLAIMED', now, c.id, 'RUNNING', 'default', c.type, workerId);
+        return { id: c.id, token, type: c.type };
+      });
+    });
+  }
+
+  /** Completes every lease of a batch in one transaction, or none. */
+  completeMany(batch: readonly { id: number; token: string; type: string }[], result: unknown): void {
+    this.tx(() => {
+      const now = Date.now();
+      const text = JSON.stringify(result);
+      for (const c of batch) {
+        if (this.markSucceeded.run(text, now, now, c.id, c.token).changes !== 1) throw new Error('lease lost');
+        this.insertEvent.run('SUCCEEDED', now, c.id, 'SUCCEEDED', 'default', c.type, null);
+      }
     });
   }
 
@@ -498,6 +531,49 @@ export async function runEngineBench(opts: BenchOptions): Promise<BenchReport> {
       notes.push(`raw claim plan: ${plan}`);
       await small.close();
       await big.close();
+    }
+
+    // ---- drain: claim 50 + completeMany from a pre-filled queue (one loop, in this process)
+    {
+      const n = z.drain;
+      const batch = 50;
+      log(`drain: ${n.toLocaleString('en-US')} pre-filled tasks each side, claim ${batch} + completeMany`);
+      const p = await openPair(dir, 'drain', async (enginePath, rawPath) => {
+        await createSchema(enginePath);
+        const db = openRaw(enginePath);
+        fill(db, n);
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.close();
+        copyFileSync(enginePath, rawPath);
+      });
+      await warmUp(p);
+      const per = Math.floor(n / z.segments / batch) * batch;
+      const r = await alternate(
+        z.segments,
+        per,
+        {
+          run: async () => {
+            for (let done = 0; done < per; ) {
+              const claimed = await p.store.claim({ workerId: 'w1', limit: batch, leaseSeconds: 600 });
+              if (claimed.length === 0) throw new Error('engine: queue ran dry');
+              await p.store.completeMany(claimed.map((c) => ({ taskId: c.task.id, leaseToken: c.leaseToken, result: { ok: true } })));
+              done += claimed.length;
+            }
+          },
+        },
+        {
+          run: () => {
+            for (let done = 0; done < per; ) {
+              const claimed = p.raw.claimMany('w1', 600_000, batch);
+              if (claimed.length === 0) throw new Error('raw: queue ran dry');
+              p.raw.completeMany(claimed, { ok: true });
+              done += claimed.length;
+            }
+          },
+        },
+      );
+      rows.push({ key: 'drain', label: `drain: claim ${batch} + completeMany`, unit: 'tasks/s', ...r, target: null });
+      await p.close();
     }
 
     // ---- full cycle: enqueue, claim, complete (3 transactions, outbox included)

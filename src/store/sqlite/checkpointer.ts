@@ -79,6 +79,9 @@ export class CheckpointThread {
 
   async stop(): Promise<void> {
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Held until it exits: an unref'd worker would let a script's event loop run empty
+    // while close() awaits it (the process then exits with an unsettled await, code 13).
+    this.worker.ref();
     this.worker.postMessage('stop');
     await exited;
   }

@@ -17,7 +17,7 @@ import { sqliteMaintenance } from './maintenance.js';
 import { LATEST_SCHEMA_VERSION } from './migrations/index.js';
 import { adminOps } from './queries/admin.js';
 import { claimOps } from './queries/claim.js';
-import { lastEventId, outboxOps } from './queries/outbox.js';
+import { lastEventId, outboxOps, type OutboxWriter } from './queries/outbox.js';
 import { readOps } from './queries/reads.js';
 import { scheduleOps } from './queries/schedules.js';
 import { taskOps } from './queries/tasks.js';
@@ -66,6 +66,8 @@ export class SqliteDriver implements Driver {
   readonly checkpoints: CheckpointThread | null = null;
 
   private readonly ops: Ops;
+  /** Holds a unit's outbox rows and writes them together (queries/outbox.ts). */
+  private readonly outbox: OutboxWriter;
   private readonly feed: OutboxFeed;
   private readonly runInTransaction: ((fn: () => unknown) => unknown) & { immediate: (fn: () => unknown) => unknown };
   /** Writes waiting for the next group commit (see writeSoon). */
@@ -84,13 +86,14 @@ export class SqliteDriver implements Driver {
     this.info = { kind: 'sqlite', location: opened.path, schemaVersion: opened.schemaVersion, latestSchemaVersion: LATEST_SCHEMA_VERSION, settings: opened.pragmas };
     this.maintenance = sqliteMaintenance(this.db, opened.path, (fn) => this.guard(fn), (fn) => this.guard(() => this.briefly(fn)));
     const sql = new Statements(this.db);
+    this.outbox = outboxOps(sql, (e) => this.pending.push(e));
     this.ops = {
       ...taskOps(sql),
       ...claimOps(sql),
       ...workerOps(sql),
       ...scheduleOps(sql),
       ...adminOps(sql),
-      ...outboxOps(sql, (e) => this.pending.push(e)),
+      ...this.outbox.ops,
       ...readOps(sql),
     };
     const tx = this.db.transaction((fn: () => unknown) => fn());
@@ -137,12 +140,27 @@ export class SqliteDriver implements Driver {
 
   // ---------------------------------------------------------------- running units
 
-  /** Steps a unit on this connection; a nested unit runs in a savepoint. */
+  /**
+   * Steps a unit on this connection; a nested unit runs in a savepoint. The outbox rows
+   * the unit appended are written when it ends, inside its transaction or savepoint, and
+   * dropped when it throws.
+   */
   private run<T>(unit: Unit<T>): T {
-    return runSync(unit, this.ops, this.nest);
+    let value: T;
+    try {
+      value = runSync(unit, this.ops, this.nest);
+      this.outbox.flush();
+    } catch (e) {
+      this.outbox.discard();
+      throw e;
+    }
+    return value;
   }
 
   private readonly nest = (unit: Unit<unknown>): unknown => {
+    // The enclosing unit's rows so far are written outside the savepoint: rolling it back
+    // must not take them.
+    this.outbox.flush();
     const mark = this.pending.length;
     try {
       // A transaction function called inside a transaction runs as a savepoint.

@@ -60,6 +60,18 @@ export class Statements {
     };
   }
 
+  /**
+   * The same for an UPDATE of many tasks (a batch operation's one statement): every row
+   * it returns, mapped, in the order SQLite returns them (which the caller must not rely on).
+   */
+  tasksUpdate(sql: string): (params: Record<string, unknown>) => Task[] {
+    let s: Statement | null = null;
+    return (params) => {
+      s ??= this.db.prepare(`${sql} RETURNING ${TASK_COLUMNS}`).raw(true);
+      return (s.all(params) as unknown[][]).map(toTaskFromValues);
+    };
+  }
+
   /** Runs an UPDATE on one task with RETURNING every column, and maps the row (raw mode). */
   updateTask(sql: string, params: Record<string, unknown>): Task | null {
     let statement = this.taskUpdates.get(sql);

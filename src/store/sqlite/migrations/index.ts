@@ -2,6 +2,7 @@ import { sql as initial } from './001_initial.js';
 import { sql as schedules } from './002_schedules.js';
 import { sql as access } from './003_access.js';
 import { sql as counts } from './004_counts.js';
+import { sql as batchCounts } from './005_batch_counts.js';
 
 export interface Migration {
   version: number;
@@ -15,6 +16,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'schedules', sql: schedules },
   { version: 3, name: 'access', sql: access },
   { version: 4, name: 'counts', sql: counts },
+  { version: 5, name: 'batch_counts', sql: batchCounts },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

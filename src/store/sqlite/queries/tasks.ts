@@ -20,6 +20,18 @@ const LEASED = `id = @id AND status = 'RUNNING' AND lease_token = @token AND (@h
 
 export type TaskOps = Pick<Ops, TaskOpName>;
 
+/** Whether no task id appears twice in the list. */
+function distinct(list: readonly { taskId: number }[]): boolean {
+  return new Set(list.map((x) => x.taskId)).size === list.length;
+}
+
+/** The rows of a batch statement in the place of the list entry each belongs to, null where none (ids distinct). */
+function inOrderOf(list: readonly { taskId: number }[], rows: readonly Task[]): (Task | null)[] {
+  const byId = new Map<number, Task>();
+  for (const t of rows) byId.set(t.id, t);
+  return list.map((x) => byId.get(x.taskId) ?? null);
+}
+
 export function taskOps(sql: Statements): TaskOps {
   // Each operation's statements, prepared on first use and held here (Statements.once).
   const q = {
@@ -40,6 +52,24 @@ export function taskOps(sql: Statements): TaskOps {
            progress = NULL, progress_message = NULL, cancel_requested = 0,
            timeout_at = CASE WHEN timeout_seconds IS NULL THEN NULL ELSE @now + timeout_seconds * 1000 END
          WHERE id = @id AND status = 'QUEUED'`),
+    // The batch forms: one statement for the whole claim or completion, joined to the list
+    // (json_each: one rowid seek per element). Columns are qualified: json_each has an id
+    // and a type of its own.
+    markRunningIfQueuedBatch: sql.tasksUpdate(`UPDATE tasks SET status = 'RUNNING', attempts = tasks.attempts + 1, lease_token = c.value ->> 1,
+           lease_until = @leaseUntil, locked_by = @workerId, started_at = @now, updated_at = @now,
+           progress = NULL, progress_message = NULL, cancel_requested = 0,
+           timeout_at = CASE WHEN tasks.timeout_seconds IS NULL THEN NULL ELSE @now + tasks.timeout_seconds * 1000 END
+         FROM json_each(@claims) AS c
+         WHERE tasks.id = c.value ->> 0 AND tasks.status = 'QUEUED'`),
+    // While task_counts_paused holds its row, the count trigger stands aside (migration 005)
+    // and a batch adds each group's change itself: two statements per batch, not per row.
+    pauseCounts: sql.once('INSERT INTO task_counts_paused (one) VALUES (1)'),
+    resumeCounts: sql.once('DELETE FROM task_counts_paused'),
+    countsLeave: sql.once(`UPDATE task_counts SET count = count - (g.value ->> 3) FROM json_each(?) AS g
+           WHERE task_counts.queue = g.value ->> 0 AND task_counts.type = g.value ->> 1 AND task_counts.status = g.value ->> 2`),
+    countsEnter: sql.once(`INSERT INTO task_counts (queue, type, status, count)
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
+           ON CONFLICT (queue, type, status) DO UPDATE SET count = count + excluded.count`),
     extendLeaseIfHeld: sql.once(`UPDATE tasks SET lease_until = max(lease_until, @until)
            WHERE id = @id AND status = 'RUNNING' AND lease_token = @token AND locked_by = @worker
            RETURNING lease_until, cancel_requested`),
@@ -50,10 +80,19 @@ export function taskOps(sql: Statements): TaskOps {
          WHERE ${LEASED}`),
     releaseIfLeased: sql.taskUpdate(`UPDATE tasks SET status = 'QUEUED', attempts = attempts - 1, lease_token = NULL, lease_until = NULL,
            timeout_at = NULL, updated_at = @now WHERE ${LEASED} AND cancel_requested = 0`),
+    finishIfLeasedBatch: sql.tasksUpdate(`UPDATE tasks SET status = 'SUCCEEDED', result = c.value ->> 3, finished_at = @now, updated_at = @now,
+           lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
+         FROM json_each(@refs) AS c
+         WHERE tasks.id = c.value ->> 0 AND tasks.status = 'RUNNING' AND tasks.lease_token = c.value ->> 1
+           AND (c.value ->> 2 IS NULL OR tasks.locked_by = c.value ->> 2)`),
     endAttemptIfCurrent: sql.taskUpdate(`UPDATE tasks SET status = 'QUEUED', run_after = @runAfter, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`),
     endAttemptIfCurrent2: sql.taskUpdate(`UPDATE tasks SET status = @status, finished_at = @now, ${CLEAR_LEASE} WHERE ${SAME_ATTEMPT}`),
     lockBlockedDependents: sql.once(`SELECT t.id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
            WHERE d.depends_on_id = ? AND t.status = 'BLOCKED'`),
+    // The same for a list: one statement for a whole batch's completions (mostly no edges at all).
+    lockBlockedDependentsOfList: sql.once(`SELECT t.id FROM json_each(?) j CROSS JOIN task_dependencies d ON d.depends_on_id = j.value
+           CROSS JOIN tasks t ON t.id = d.task_id
+           WHERE t.status = 'BLOCKED'`),
     readyOf: sql.once(`SELECT t.value FROM json_each(?) t
            WHERE NOT EXISTS (
              SELECT 1 FROM task_dependencies d2 CROSS JOIN tasks p ON p.id = d2.depends_on_id
@@ -74,6 +113,34 @@ export function taskOps(sql: Statements): TaskOps {
     lockLapsedLeases: sql.once(`SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ix_tasks_running WHERE status = 'RUNNING' AND lease_until < ?`),
   };
   const taskById = (id: number) => q.byId().get(id) as TaskRow | undefined;
+  /**
+   * Runs a batch UPDATE that moves tasks from status `from` to status `to`, with the count
+   * trigger paused: task_counts then changes once per (queue, type) group, by the rows the
+   * statement returned. The pause never outlives the call; if anything here fails, the
+   * write fails and its transaction (or savepoint) takes the pause row back with the rest.
+   */
+  const movingCounts = (from: TaskStatus, to: TaskStatus, update: () => Task[]): Task[] => {
+    q.pauseCounts().run();
+    let rows: Task[];
+    try {
+      rows = update();
+      if (rows.length > 0) {
+        const groups = new Map<string, [string, string, number]>();
+        for (const t of rows) {
+          const key = JSON.stringify([t.queue, t.type]);
+          const g = groups.get(key);
+          if (g) g[2]++;
+          else groups.set(key, [t.queue, t.type, 1]);
+        }
+        const list = [...groups.values()];
+        q.countsLeave().run(JSON.stringify(list.map(([queue, type, n]) => [queue, type, from, n])));
+        q.countsEnter().run(JSON.stringify(list.map(([queue, type, n]) => [queue, type, to, n])));
+      }
+    } finally {
+      q.resumeCounts().run();
+    }
+    return rows;
+  };
   return {
     taskByKey(key) {
       const row = q.taskByKey().get(key) as TaskRow | undefined;
@@ -122,9 +189,23 @@ export function taskOps(sql: Statements): TaskOps {
       );
     },
 
-    // The batch operations run their one-task statement per task: on SQLite a statement
-    // costs microseconds and no round trip, and the prepared statement is the fastest form.
+    // A batch runs as one UPDATE over the list: each statement opens a cursor on the table
+    // and on every index it may change, and runs its triggers' programs, so one statement
+    // per task cost about a third of a claim-and-complete cycle. A single task, or a list
+    // that names a task twice (the per-task statements then decide which of the two
+    // matches, in order), runs the one-task statement per task.
     markRunningIfQueued(claims, lease) {
+      if (claims.length > 1 && distinct(claims)) {
+        const rows = movingCounts('QUEUED', 'RUNNING', () =>
+          q.markRunningIfQueuedBatch({
+            claims: JSON.stringify(claims.map((c) => [c.taskId, c.leaseToken])),
+            leaseUntil: lease.leaseUntil,
+            workerId: lease.workerId,
+            now: lease.now,
+          }),
+        );
+        return inOrderOf(claims, rows).filter((t): t is Task => t !== null);
+      }
       const tasks: Task[] = [];
       const params = { id: 0, leaseToken: '', leaseUntil: lease.leaseUntil, workerId: lease.workerId, now: lease.now };
       for (const c of claims) {
@@ -165,6 +246,15 @@ export function taskOps(sql: Statements): TaskOps {
     },
 
     finishIfLeased(refs, results, now) {
+      if (refs.length > 1 && distinct(refs)) {
+        const rows = movingCounts('RUNNING', 'SUCCEEDED', () =>
+          q.finishIfLeasedBatch({
+            refs: JSON.stringify(refs.map((r, i) => [r.taskId, r.leaseToken, r.holder, results[i] ?? null])),
+            now,
+          }),
+        );
+        return inOrderOf(refs, rows);
+      }
       return refs.map((ref, i) => q.finishIfLeased({ id: ref.taskId, token: ref.leaseToken, holder: ref.holder, result: results[i] ?? null, now }));
     },
 
@@ -189,10 +279,8 @@ export function taskOps(sql: Statements): TaskOps {
     lockBlockedDependents(taskIds) {
       // CROSS JOIN fixes the join order: start from this task's edges (an index seek),
       // never from every BLOCKED task, which is what the planner picks without statistics.
-      const s = q.lockBlockedDependents().pluck();
-      if (taskIds.length === 1) return s.all(taskIds[0]) as number[];
-      const ids = new Set<number>();
-      for (const id of taskIds) for (const d of s.all(id) as number[]) ids.add(d);
+      if (taskIds.length === 1) return q.lockBlockedDependents().pluck().all(taskIds[0]) as number[];
+      const ids = new Set(q.lockBlockedDependentsOfList().pluck().all(jsonList(taskIds)) as number[]);
       return [...ids].sort((a, b) => a - b);
     },
 
