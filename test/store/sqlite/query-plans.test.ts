@@ -2,7 +2,7 @@
  * SQLite-only. The claim's candidate walks each use an index and never sort, whatever
  * the strategy, type and priority filters (candidateSql of sqlite/queries/claim.ts).
  *
- * The queue's hot path (claim, heartbeat, progress, complete, fail, cancel, sweep) must
+ * The queue's hot path (claim, heartbeat, progress, complete and completeMany, fail, cancel, sweep) must
  * never sort and never walk a whole table, however long the queue gets. Every SQL text
  * the store prepares while doing that work is recorded and run through EXPLAIN QUERY
  * PLAN. The database has no ANALYZE statistics, as a fresh production file does not.
@@ -58,8 +58,8 @@ describe('query plans of the hot path', () => {
     await store.setConcurrencyLimit({ queue: 'default', type: 't1', limit: 10_000 });
     for (const strategy of ['FIFO', 'LIFO', 'PRIORITY', 'WEIGHTED_RANDOM'] as const) {
       for (const types of [null, ['t1', 't2']]) {
-        const claimed = await store.claim({ workerId: 'w', strategy, types, limit: 4, capabilities: { region: 'eu', formats: ['png'] } });
-        expect(claimed.length).toBe(4);
+        const claimed = await store.claim({ workerId: 'w', strategy, types, limit: 6, capabilities: { region: 'eu', formats: ['png'] } });
+        expect(claimed.length).toBe(6);
         const refs = claimed.map((c) => ({ taskId: c.task.id, leaseToken: c.leaseToken }));
         await store.heartbeat({ workerId: 'w', leases: refs });
         await store.reportProgress({ ...refs[0]!, progress: 0.5 });
@@ -67,6 +67,8 @@ describe('query plans of the hot path', () => {
         await store.fail({ ...refs[1]!, error: 'retry me' });
         await store.fail({ ...refs[2]!, error: 'give up', retryable: false });
         await store.cancel(refs[3]!.taskId);
+        // The batch forms: one statement over the list.
+        await store.completeMany([refs[4]!, refs[5]!]);
       }
     }
     clock.advance(3_600_000);
