@@ -9,8 +9,8 @@
  * implementation has to send, as hand-written named (prepared) statements on one pooled
  * connection per loop: the driver's own INSERT into tasks, the claim walk (the same
  * SELECT ... FOR UPDATE SKIP LOCKED), the same UPDATEs of the task row, the outbox rows
- * with the driver's one unnest INSERT per transaction, each operation in BEGIN .. COMMIT,
- * then `SELECT sequence_events(5000)` after the COMMIT, run as the driver's feed runs it
+ * as the driver's one batch row per transaction (migration 002), each operation in BEGIN .. COMMIT,
+ * then the feed's numbering (`feed_step`, without its read) after the COMMIT, run as the driver's feed runs it
  * (one step at a time per process, callers that arrive meanwhile share the next). What
  * the raw side leaves out is what the ratio measures: validation, RETURNING and mapping
  * the full task row, the worker refresh, the concurrency-limit look-up, the look-up of
@@ -293,7 +293,7 @@ export class Schemas {
 
   async vacuum(schema: string): Promise<void> {
     const s = quoteIdent(schema);
-    await this.admin.query(`VACUUM (ANALYZE) ${s}.tasks, ${s}.task_events, ${s}.workers, ${s}.event_sequence`);
+    await this.admin.query(`VACUUM (ANALYZE) ${s}.tasks, ${s}.event_batches, ${s}.workers, ${s}.event_sequence`);
   }
 
   async queued(schema: string, queue = 'default'): Promise<number> {
@@ -323,9 +323,10 @@ const RAW = {
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id`,
-  insertEvents: `INSERT INTO task_events (kind, at, task_id, status, queue, type, worker_id, log_id)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`,
-  sequence: 'SELECT sequence_events($1) AS n',
+  insertEvents: `INSERT INTO event_batches (n, kinds, ats, task_ids, statuses, queues, types, worker_ids, log_ids, max_at)
+     VALUES ($1, $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10)`,
+  // The feed's step (migration 002) without its read: numbers batches, returns no event.
+  sequence: 'SELECT count(*)::int AS n FROM feed_step(0, $1, 0, NULL, NULL)',
   upsertWorker: `INSERT INTO workers (id, capabilities, status, started_at, heartbeat_at) VALUES ($1, '{}', 'ACTIVE', $2, $2)
      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, status = 'ACTIVE'`,
   walk: `SELECT id, type, priority FROM tasks WHERE status = 'QUEUED' AND queue = $1 AND run_after <= $2 AND (region IS NULL OR region = $3)
@@ -351,7 +352,7 @@ export interface RawClaimed {
 }
 
 /**
- * The sequencer as the driver's feed runs it (feed.ts): one `sequence_events` step at a
+ * The sequencer as the driver's feed runs it (feed.ts): one `feed_step` step at a
  * time per process; a caller waits for a step that began after its COMMIT, and callers
  * arriving meanwhile share the next step.
  */
@@ -367,8 +368,8 @@ class RawSequencer {
     const c = await this.connect();
     try {
       for (;;) {
-        const { rows } = await c.query<{ n: number }>({ name: 'raw_sequence_events', text: RAW.sequence, values: [5000] });
-        if (rows[0]!.n < 5000) return;
+        await c.query<{ n: number }>({ name: 'raw_sequence_events', text: RAW.sequence, values: [5000] });
+        return;
       }
     } finally {
       c.release();
@@ -389,11 +390,13 @@ class RawConn {
 
   private async events(list: RawEvent[]): Promise<void> {
     const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+    let maxAt = 0;
     for (const e of list) {
       for (let i = 0; i < 7; i++) cols[i]!.push(e[i]);
       cols[7]!.push(null);
+      maxAt = Math.max(maxAt, e[1]);
     }
-    await this.q('insert_events', RAW.insertEvents, cols);
+    await this.q('insert_events', RAW.insertEvents, [list.length, ...cols, maxAt]);
   }
 
   /** BEGIN, the work and its outbox rows, COMMIT, then a sequencer step that began after the COMMIT. */
@@ -1171,8 +1174,8 @@ export function formatPostgresReport(r: PostgresReport): string {
     `load average (1/5/15 min): ${r.loadStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${r.loadEnd.map((l) => l.toFixed(2)).join(' / ')} at the end`,
   );
   out.push('engine = PostgresTaskStore (pool 10, feed LISTEN + 250 ms poll, as in a server), fresh schema per scenario, dropped after;');
-  out.push('raw = hand-written `pg` named statements on a fresh schema: the driver\'s INSERT/UPDATEs incl. outbox rows (one unnest INSERT per tx),');
-  out.push('BEGIN .. COMMIT per operation, then SELECT sequence_events(5000) one step at a time as the feed runs it. The raw side skips');
+  out.push('raw = hand-written `pg` named statements on a fresh schema: the driver\'s INSERT/UPDATEs incl. the outbox (one batch row per tx),');
+  out.push('BEGIN .. COMMIT per operation, then feed_step numbering (no read) one step at a time as the feed runs it. The raw side skips');
   out.push('what the ratio measures: validation, RETURNING + mapping the task row, worker refresh, concurrency-limit and blocked-');
   out.push('dependents look-ups, the feed\'s read of new events, its NOTIFY and the event bus. Figures: medians over alternating segments.');
   out.push('CPU us/op: this process (user+system); pg us/op: the PostgreSQL backends of this run\'s connections (by application_name).');

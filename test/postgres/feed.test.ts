@@ -37,14 +37,17 @@ describe('the outbox cursor on PostgreSQL', () => {
     onTestFinished(() => a.end());
     await a.query(`SET search_path TO ${schema}`);
     await a.query('BEGIN');
-    const { rows } = await a.query<{ id: string }>(`INSERT INTO task_events (kind, at) VALUES ('LATE', 1) RETURNING id`);
+    const { rows } = await a.query<{ id: string }>(
+      `INSERT INTO event_batches (n, kinds, ats, task_ids, statuses, queues, types, worker_ids, log_ids, max_at)
+       VALUES (1, '{LATE}', '{1}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', 1) RETURNING id`,
+    );
     const lateId = Number(rows[0]!.id);
     // B commits after it (a later id), through the store; the store's reader publishes it.
     await store.enqueue({ type: 'b', payload: {} });
     expect(events.map((e) => e.kind)).toEqual(['ENQUEUED']);
     const seen = events[0]!.id;
     // The naive cursor would now be B's id, past A's: A's row would never be read.
-    const bId = Number((await store.pg.db.query(`SELECT id FROM task_events WHERE kind = 'ENQUEUED'`)).rows[0]!.id);
+    const bId = Number((await store.pg.db.query(`SELECT batch_id AS id FROM task_events WHERE kind = 'ENQUEUED'`)).rows[0]!.id);
     expect(lateId).toBeLessThan(bId);
     await a.query('COMMIT');
     await store.pollOutbox();

@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { EventBus } from '../../events/bus.js';
-import type { Driver, WriteMode } from '../driver.js';
+import type { Driver, LeaseRef, NewEvent, WriteMode } from '../driver.js';
 import { runAsync, type Unit } from '../engine/unit.js';
 import { TaskwireError } from '../errors.js';
 import type { Maintenance, StoreInfo } from '../types.js';
@@ -48,6 +48,27 @@ const QUERIES: TxOps = {
   ...outboxQueries,
   ...readQueries,
 };
+
+/**
+ * Runs `submit` (which sends statements synchronously, as node-postgres does in pipeline
+ * mode) with the connection's socket corked: its statements leave in one write.
+ */
+function corked<T>(client: pg.PoolClient, submit: () => T): T {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  stream?.cork?.();
+  try {
+    return submit();
+  } finally {
+    stream?.uncork?.();
+  }
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort((p, q) => p - q);
+  const y = [...b].sort((p, q) => p - q);
+  return x.every((v, i) => v === y[i]);
+}
 
 /** Background work waits for a row lock only briefly; BUSY means "next tick". */
 const BEGIN_BACKGROUND = `BEGIN; SET LOCAL lock_timeout = 100`;
@@ -119,9 +140,10 @@ export class PostgresDriver implements Driver {
       // Pipelined (connection.ts): BEGIN goes out with the unit's first statement, and
       // the outbox INSERT with COMMIT, two round trips fewer per write. A failed INSERT
       // makes the COMMIT a rollback; Promise.all observes both answers either way.
-      const [, value] = await Promise.all([client.query(mode === 'background' ? BEGIN_BACKGROUND : 'BEGIN'), this.run(unit, tx)]);
+      // Each pair is corked into one socket write (one syscall, not two).
+      const [, value] = await Promise.all(corked(client, () => [client.query(mode === 'background' ? BEGIN_BACKGROUND : 'BEGIN'), this.run(unit, tx)] as const));
       result = value;
-      if (tx.events.length > 0) await Promise.all([insertEvents(client, tx.events), client.query('COMMIT')]);
+      if (tx.events.length > 0) await Promise.all(corked(client, () => [insertEvents(client, tx.events), client.query('COMMIT')]));
       else await client.query('COMMIT');
     } catch (e) {
       if (isConnectionFailure(e)) broken = e as Error;
@@ -165,8 +187,32 @@ export class PostgresDriver implements Driver {
 
   private run<T>(unit: Unit<T>, tx: Tx): Promise<T> {
     let depth = 0;
-    const invoke = (op: keyof TxOps, args: readonly unknown[]) => (QUERIES[op] as (tx: Tx, ...a: readonly unknown[]) => Promise<unknown>)(tx, ...args);
+    // A completion's look-up of blocked dependents, sent with its UPDATE (see below).
+    let ahead: { ids: readonly number[]; rows: Promise<number[]> } | null = null;
+    const invoke = (op: keyof TxOps, args: readonly unknown[]): Promise<unknown> => {
+      if (op === 'appendEvent') return outboxQueries.appendEvent(tx, args[0] as NewEvent);
+      const sent = ahead;
+      ahead = null;
+      if (op === 'lockBlockedDependents' && sent && sameIds(sent.ids, args[0] as readonly number[])) return sent.rows;
+      if (op !== 'finishIfLeased') return (QUERIES[op] as (tx: Tx, ...a: readonly unknown[]) => Promise<unknown>)(tx, ...args);
+      // complete() follows finishIfLeased with lockBlockedDependents of the same tasks
+      // (engine/ops/leases.ts), with nothing in between but appendEvent. Pipelined right
+      // behind the UPDATE, the SELECT still starts only after the UPDATE has locked the
+      // rows (statements of a connection run in order), as the guard relies on; one round
+      // trip fewer. Unused (a lease missed: the unit throws and the transaction rolls
+      // back), its answer is dropped.
+      const refs = args[0] as readonly LeaseRef[];
+      const ids = refs.map((r) => r.taskId);
+      return corked(tx.db as pg.PoolClient, () => {
+        const done = QUERIES.finishIfLeased(tx, refs, args[1] as readonly (string | null)[], args[2] as number);
+        const rows = QUERIES.lockBlockedDependents(tx, ids);
+        rows.catch(() => {});
+        ahead = { ids, rows };
+        return done;
+      });
+    };
     const nest = async (inner: Unit<unknown>): Promise<unknown> => {
+      ahead = null;
       const name = `sp${++depth}`;
       const mark = tx.events.length;
       await tx.db.query({ text: `SAVEPOINT ${name}` });

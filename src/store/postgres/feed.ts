@@ -1,16 +1,18 @@
 /**
  * The PostgreSQL event feed: every committed outbox row of every instance, numbered once
- * (sequence_events, migration 001) and published to this instance's bus in pos order.
+ * (feed_step, migration 002) and published to this instance's bus in pos order.
  *
- * A step numbers what is committed and unnumbered, then reads every row after the last
- * published pos. Steps run one at a time per instance and are woken by:
+ * A step numbers what is committed and unnumbered and reads every event after the last
+ * published pos, in one statement (feed_step) per page. Steps run one at a time per
+ * instance and are woken by:
  * - this instance's commits: write() waits for a step that began after its COMMIT, so
  *   its events are on the bus when the caller hears back (as on SQLite);
- * - other instances: right after a commit that wrote events, and after a step that
- *   numbered rows, one NOTIFY on the schema's channel (sent outside any write
- *   transaction: a NOTIFY inside one serializes every notifying commit of the cluster on
- *   one lock); the listener here wakes a step, which numbers the rows itself if the
- *   writer has not yet (any instance may number any committed row);
+ * - other instances: a step that numbered rows sends one NOTIFY on the schema's channel
+ *   as it commits (from inside feed_step: numbering steps take turns on event_sequence
+ *   anyway, so the NOTIFY's commit lock makes no writer wait; a NOTIFY inside a write
+ *   transaction would serialize every notifying commit of the cluster on one lock); the
+ *   listener here wakes a step, which reads the rows (and numbers any the writer's
+ *   instance has not yet: any instance may number any committed row);
  * - a slow timer, for a lost notification, a listener that is reconnecting, or an
  *   instance that died between its COMMIT and its step.
  */
@@ -19,9 +21,9 @@ import pg from 'pg';
 import type { EventBus } from '../../events/bus.js';
 import { SerialSteps } from '../../events/serial-steps.js';
 import { clientConfig, type Connections, type PostgresSettings } from './connection.js';
-import { eventsAfter, lastEventPos, sequenceEvents } from './queries/outbox.js';
+import { feedStep, lastEventPos } from './queries/outbox.js';
 
-/** Rows numbered per statement, and read per page. */
+/** Batches (one per transaction) numbered per step, and events read per step. */
 const SEQUENCE_BATCH = 5000;
 const PAGE = 1000;
 /** Listener reconnect backoff bounds (ms). */
@@ -45,10 +47,6 @@ export class PgFeed {
   private listener: pg.Client | null = null;
   private reconnectMs = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private notifying = false;
-  /** A commit of this instance has woken the others since the last step began. */
-  private wokeOthers = false;
-  private notifyAgain = false;
   private stopped = false;
   /** Listener state, for /health and tests. */
   listening = false;
@@ -72,12 +70,10 @@ export class PgFeed {
   }
 
   /**
-   * This instance committed events: wakes the other instances at once (they number and
-   * read the rows in parallel with this one), and resolves once this bus has them.
+   * This instance committed events: resolves once this bus has them (the step that
+   * numbers them wakes the other instances).
    */
   committed(): Promise<void> {
-    this.wokeOthers = true;
-    this.notifyOthers();
     return this.sync();
   }
 
@@ -90,47 +86,18 @@ export class PgFeed {
   private async step(): Promise<void> {
     if (this.stopped) return;
     try {
-      let numbered = 0;
+      // One statement per round: numbers what is committed and unnumbered (notifying the
+      // other instances if it did), and returns the events after the last published pos.
+      const notify = this.options.listen ? { channel: this.channel, payload: this.instance } : null;
       for (;;) {
-        const n = await sequenceEvents(this.db, SEQUENCE_BATCH);
-        numbered += n;
-        if (n < SEQUENCE_BATCH) break;
-      }
-      // Rows this instance numbered that no commit here announced (another instance's
-      // writer died before it could, or its notification was lost): wake the others.
-      if (numbered > 0 && !this.wokeOthers) this.notifyOthers();
-      this.wokeOthers = false;
-      for (;;) {
-        const rows = await eventsAfter(this.db, this.bus.lastPublishedId, PAGE);
-        for (const r of rows) this.bus.publish(r);
-        if (rows.length < PAGE) break;
+        const r = await feedStep(this.db, this.bus.lastPublishedId, SEQUENCE_BATCH, PAGE, notify);
+        for (const e of r.events) this.bus.publish(e);
+        if (r.events.length < PAGE && r.numbered < SEQUENCE_BATCH) break;
       }
     } catch (e) {
       // A failed step (database restarting) is retried by the next wake-up or the timer.
       if (!this.stopped) this.options.onError(`event feed: ${(e as Error).message}`);
     }
-  }
-
-  /** One NOTIFY at a time; wake-ups asked for meanwhile are folded into one more. */
-  private notifyOthers(): void {
-    if (!this.options.listen) return;
-    if (this.notifying) {
-      this.notifyAgain = true;
-      return;
-    }
-    this.notifying = true;
-    this.db
-      .query('SELECT pg_notify($1, $2)', [this.channel, this.instance])
-      .catch(() => {
-        // The others' timers cover a lost wake-up.
-      })
-      .finally(() => {
-        this.notifying = false;
-        if (this.notifyAgain && !this.stopped) {
-          this.notifyAgain = false;
-          this.notifyOthers();
-        }
-      });
   }
 
   private async connectListener(): Promise<void> {

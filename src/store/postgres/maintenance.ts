@@ -6,7 +6,8 @@
 import type { Connections } from './connection.js';
 import type { Maintenance } from '../types.js';
 
-const TABLES = ['tasks', 'task_events', 'task_logs', 'task_dependencies', 'workers', 'schedules'] as const;
+/** The outbox's table is event_batches (migration 002); sizes still name it task_events. */
+const TABLES = ['tasks', 'event_batches', 'task_logs', 'task_dependencies', 'workers', 'schedules'] as const;
 
 export function postgresMaintenance(db: Connections, run: <T>(fn: () => Promise<T>) => Promise<T>): Maintenance {
   return {
@@ -14,7 +15,7 @@ export function postgresMaintenance(db: Connections, run: <T>(fn: () => Promise<
     sizes: () =>
       run(async () => {
         const { rows } = await db.query<{ name: string; bytes: number }>(
-          `SELECT c.relname AS name, pg_total_relation_size(c.oid)::bigint AS bytes
+          `SELECT CASE c.relname WHEN 'event_batches' THEN 'task_events' ELSE c.relname::text END AS name, pg_total_relation_size(c.oid)::bigint AS bytes
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = current_schema() AND c.relname = ANY($1::text[])`,
           [TABLES],
@@ -34,9 +35,9 @@ export function postgresMaintenance(db: Connections, run: <T>(fn: () => Promise<
     integrityCheck: () =>
       run(async () => {
         const { rows } = await db.query<{ ahead: number }>(
-          `SELECT count(*) AS ahead FROM task_events WHERE pos > (SELECT last_pos FROM event_sequence WHERE id = 1)`,
+          `SELECT count(*) AS ahead FROM event_batches WHERE last_pos > (SELECT last_pos FROM event_sequence WHERE id = 1)`,
         );
-        return rows[0]!.ahead === 0 ? ['ok'] : [`${rows[0]!.ahead} outbox rows are numbered past event_sequence.last_pos`];
+        return rows[0]!.ahead === 0 ? ['ok'] : [`${rows[0]!.ahead} outbox batches are numbered past event_sequence.last_pos`];
       }),
 
     optimize: () =>
