@@ -20,8 +20,9 @@ interface Config {
   url: string;
   transport: 'http' | 'ws';
   mode?: 'loop' | 'runner';
-  /** The runner's concurrency. */
+  /** The runner's concurrency and prefetch. */
   concurrency?: number;
+  prefetch?: number;
   workerId: string;
   batch: number;
   queue: string;
@@ -58,6 +59,7 @@ async function runner(): Promise<{ tasks: number; ms: number }> {
     workerId: cfg.workerId,
     queue: cfg.queue,
     concurrency: cfg.concurrency ?? cfg.batch,
+    prefetch: cfg.prefetch ?? 0,
     leaseSeconds: 600,
     waitSeconds: 1,
     logger: {},

@@ -113,7 +113,8 @@ export const SHAPE = {
   batchInFlight: 4,
   workers: 2,
   claimBatch: 50,
-  runnerConcurrency: 50,
+  // The same concurrency as the BullMQ peer's Worker (bench/peers.ts).
+  runnerConcurrency: 100,
   subscriberRate: 500,
 };
 
@@ -463,6 +464,8 @@ interface DrainResult extends Measured {
 export interface DrainOptions {
   /** Drain with Taskwire's worker runner (createWorker) at this concurrency, over WebSocket, instead of the hand loop. */
   runnerConcurrency?: number;
+  /** The runner's prefetch (default 0). */
+  runnerPrefetch?: number;
   profileDir?: string;
   nodeArgs?: string[];
   /** Extra environment for the server. */
@@ -492,6 +495,7 @@ export async function drain(
           transport,
           mode: o.runnerConcurrency ? 'runner' : 'loop',
           concurrency: o.runnerConcurrency,
+          prefetch: o.runnerPrefetch,
           workerId: `bench-${transport}-${k}`,
           batch: SHAPE.claimBatch,
           queue: 'default',
