@@ -33,7 +33,8 @@ export class ClaimWaiters {
 
   private onEvent(e: StoredEvent): void {
     if (this.waiters.size === 0 || e.queue === null) return;
-    if (e.status !== 'QUEUED' && !FREES_A_SLOT.has(e.kind)) return;
+    // New work, a freed slot, or a pause that changed (QUEUE_UPDATED: a resume hands work out).
+    if (e.status !== 'QUEUED' && !FREES_A_SLOT.has(e.kind) && e.kind !== 'QUEUE_UPDATED') return;
     for (const w of this.waiters) if (w.queue === e.queue) w.wake('work');
   }
 

@@ -10,6 +10,7 @@ import './types/claimed-task.js';
 import './types/task-event.js';
 import './types/queue-stats.js';
 import './types/concurrency-limit.js';
+import './types/queue-pause.js';
 import './types/schedule.js';
 
 // Every field is guarded. Reads and subscriptions: any authenticated caller. Mutations:

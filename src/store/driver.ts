@@ -265,7 +265,11 @@ export interface Ops {
   // ---- claim
   /** Serializes claims on a queue with concurrency limits (an advisory lock; SQLite: nothing). */
   lockQueue(queue: string): void;
-  concurrencyLimits(queue: string): LimitRule[];
+  /**
+   * The queue's concurrency limits and its pauses ('' for the whole queue, else the paused
+   * types), in one statement: a claim reads both, and a queue with neither costs one read.
+   */
+  queueControls(queue: string): { limits: LimitRule[]; paused: string[] };
   runningCount(queue: string, type: string | null): number;
   /**
    * QUEUED, due, matching tasks in walk order, locked for this claim (PG: FOR UPDATE SKIP
@@ -294,6 +298,10 @@ export interface Ops {
   // ---- concurrency limits, tokens
   setConcurrencyLimit(queue: string, type: string, maxRunning: number): void;
   deleteConcurrencyLimit(queue: string, type: string): void;
+  /** Pauses the queue (type '') or one type in it; false when it was paused already. */
+  insertPauseUnlessPaused(queue: string, type: string, now: number): boolean;
+  /** Resumes it; false when it was not paused. */
+  deletePauseIfPaused(queue: string, type: string): boolean;
   insertToken(token: NewToken): void;
   /** Sets revoked_at unless already set; null when there is no such token. */
   revokeToken(id: string, at: number): TokenInfo | null;
@@ -323,6 +331,8 @@ export interface Ops {
   taskCounts(): { queue: string; type: string; status: TaskStatus; count: number }[];
   listSchedules(): StoredSchedule[];
   listConcurrencyLimits(): { queue: string; type: string; maxRunning: number }[];
+  /** Every pause (type '' for a whole queue), by queue and type. */
+  listPauses(): { queue: string; type: string; pausedAt: number }[];
   listTokens(): TokenInfo[];
   tokenWithHash(id: string): { info: TokenInfo; hash: string } | null;
   anyToken(): boolean;
@@ -365,7 +375,7 @@ export type TaskOpName =
   | 'lockLapsedLeases';
 export type ClaimOpName =
   | 'lockQueue'
-  | 'concurrencyLimits'
+  | 'queueControls'
   | 'runningCount'
   | 'claimWalk'
   | 'peekClaimable';
@@ -386,7 +396,10 @@ export type ScheduleOpName =
 export type AdminOpName =
   | 'setConcurrencyLimit'
   | 'deleteConcurrencyLimit'
+  | 'insertPauseUnlessPaused'
+  | 'deletePauseIfPaused'
   | 'listConcurrencyLimits'
+  | 'listPauses'
   | 'insertToken'
   | 'revokeToken'
   | 'listTokens'

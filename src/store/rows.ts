@@ -3,6 +3,7 @@
  * mappers to the store's types. Where the dialects differ in type, the row says both:
  * SQLite has no boolean (1/0) and PostgreSQL does.
  */
+import type { LimitRule } from './engine/rules/claiming.js';
 import type { StoredSchedule } from './driver.js';
 import type { LogLevel, Role, StoredEvent, Task, TaskLog, TaskStatus, TokenInfo, Worker, WorkerStatus } from './types.js';
 
@@ -203,4 +204,15 @@ export function groupBy<K, V>(keys: readonly K[], rows: readonly V[], keyOf: (ro
     list.push(r);
   }
   return keys.map((k) => map.get(k) ?? []);
+}
+
+/** A queue's limits and pauses from one statement's rows: a row without a limit is a pause. */
+export function controlsOf(rows: readonly { type: string; maxRunning: number | null }[]): { limits: LimitRule[]; paused: string[] } {
+  const limits: LimitRule[] = [];
+  const paused: string[] = [];
+  for (const r of rows) {
+    if (r.maxRunning === null) paused.push(r.type);
+    else limits.push({ type: r.type, maxRunning: r.maxRunning });
+  }
+  return { limits, paused };
 }

@@ -60,7 +60,7 @@ export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
 ];
 
 /** Outbox rows that are not task events but travel the same way (cross-process, in order). */
-export type InternalEventKind = 'LOG_ADDED' | 'WORKER_UPDATED';
+export type InternalEventKind = 'LOG_ADDED' | 'WORKER_UPDATED' | 'QUEUE_UPDATED';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -297,6 +297,15 @@ export interface ConcurrencyLimit {
   limit: number | null;
 }
 
+/** A queue, or one type in it (type null: the whole queue), paused or not. */
+export interface QueuePause {
+  queue: string;
+  type: string | null;
+  paused: boolean;
+  /** When it was paused; null when it is not. */
+  pausedAt: number | null;
+}
+
 export interface TaskTemplate {
   type: string;
   payload: unknown;
@@ -462,6 +471,11 @@ export interface TaskStore {
 
   setConcurrencyLimit(limit: ConcurrencyLimit): Promise<ConcurrencyLimit>;
   listConcurrencyLimits(): Promise<ConcurrencyLimit[]>;
+  /** Pauses a queue (type null) or one type in it: no claims hand it out until resumed; enqueues go on. Idempotent. */
+  pauseQueue(input: { queue: string; type?: string | null }): Promise<QueuePause>;
+  resumeQueue(input: { queue: string; type?: string | null }): Promise<QueuePause>;
+  /** Every pause in force. */
+  listPauses(): Promise<QueuePause[]>;
 
   /** Outbox rows with id > after, oldest first. */
   eventsAfter(after: number, limit: number): Promise<StoredEvent[]>;

@@ -2,7 +2,7 @@
  * Queries and mutations through yoga.fetch, on a temporary database with an injected clock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeApp, stopApps, type TestApp } from '../helpers/app.js';
+import { makeApp, stopApps, waitFor, type TestApp } from '../helpers/app.js';
 
 afterEach(stopApps);
 
@@ -693,5 +693,46 @@ describe('concurrency limits', () => {
     ]);
     const more = await t.claim({ workerId: 'w1', limit: 10 });
     expect(more).toHaveLength(2);
+  });
+});
+
+describe('pauseQueue and resumeQueue', () => {
+  const PAUSE = `mutation($input: QueuePauseInput!) { pauseQueue(input: $input) { queue type paused pausedAt } }`;
+  const RESUME = `mutation($input: QueuePauseInput!) { resumeQueue(input: $input) { queue type paused pausedAt } }`;
+  const STATS = `query($q: String) { queueStats(queue: $q) { paused pausedTypes counts { status count } } }`;
+
+  it('a paused queue takes enqueues, hands out nothing, says so in its stats, and a waiting claim gets work on resume', async () => {
+    const t = await setup();
+    expect((await t.ok(PAUSE, { input: { queue: 'default' } })).pauseQueue).toEqual({ queue: 'default', type: null, paused: true, pausedAt: iso(T0) });
+    const task = await t.enqueue({ type: 'a' });
+    expect(task.status).toBe('QUEUED');
+    expect(await t.claim({ workerId: 'w1' })).toEqual([]);
+    const stats = (await t.ok(STATS, { q: 'default' })).queueStats;
+    expect(stats).toMatchObject({ paused: true, pausedTypes: [] });
+    expect((await t.ok(`{ pausedQueues { queue type paused } }`)).pausedQueues).toEqual([{ queue: 'default', type: null, paused: true }]);
+
+    // A long-poll parked on the paused queue gets the task once it is resumed.
+    const waiting = t.gql(`mutation { claimTasks(input: { workerId: "w2", waitSeconds: 10 }) { task { id } } }`);
+    await waitFor(async () => (await t.store.getWorker('w2')) !== null, 'the claim to be waiting');
+    expect((await t.ok(RESUME, { input: { queue: 'default' } })).resumeQueue).toEqual({ queue: 'default', type: null, paused: false, pausedAt: null });
+    const r = await waiting;
+    expect(r.data.claimTasks.map((c: { task: { id: string } }) => c.task.id)).toEqual([task.id]);
+    expect((await t.ok(STATS, { q: 'default' })).queueStats).toMatchObject({ paused: false, pausedTypes: [] });
+  });
+
+  it('pausing one type leaves the rest of the queue claimable', async () => {
+    const t = await setup();
+    await t.ok(PAUSE, { input: { queue: 'default', type: 'slow' } });
+    await t.enqueue({ type: 'slow' });
+    const fast = await t.enqueue({ type: 'fast' });
+    expect((await t.claim({ workerId: 'w1', limit: 5 })).map((c) => c.task.id)).toEqual([fast.id]);
+    expect((await t.ok(STATS, { q: 'default' })).queueStats).toMatchObject({ paused: false, pausedTypes: ['slow'] });
+  });
+
+  it('a bad queue name is refused with VALIDATION and pauses nothing', async () => {
+    const t = await setup();
+    const r = await t.gql(PAUSE, { input: { queue: '' } });
+    expect(r.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+    expect((await t.ok(`{ pausedQueues { queue } }`)).pausedQueues).toEqual([]);
   });
 });

@@ -64,7 +64,7 @@ export interface TestStore<S extends TaskStore = TaskStore> {
   clock: Clock;
   /** Every event the store published on its bus, in order. */
   events: StoredEvent[];
-  /** Kinds of the task events published so far (LOG_ADDED and WORKER_UPDATED left out). */
+  /** Kinds of the task events published so far (LOG_ADDED, WORKER_UPDATED and QUEUE_UPDATED left out). */
   taskKinds: () => string[];
   probe: Probe;
 }
@@ -76,7 +76,7 @@ export function track<S extends TaskStore>(store: S, clock: Clock, probe: Probe)
   });
   const events: StoredEvent[] = [];
   store.bus.subscribe((e) => events.push(e));
-  const taskKinds = () => events.filter((e) => e.kind !== 'LOG_ADDED' && e.kind !== 'WORKER_UPDATED').map((e) => e.kind);
+  const taskKinds = () => events.filter((e) => e.taskId !== null && e.kind !== 'LOG_ADDED').map((e) => e.kind);
   return { store, clock, events, taskKinds, probe };
 }
 

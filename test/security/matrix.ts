@@ -89,6 +89,13 @@ export const OPS: OpSpec[] = [
     prepare: async () => ({}),
   },
   {
+    field: 'pausedQueues',
+    kind: 'query',
+    allowed: ALL,
+    document: 'query Q { pausedQueues { queue type paused } }',
+    prepare: async () => ({}),
+  },
+  {
     field: 'concurrencyLimits',
     kind: 'query',
     allowed: ALL,
@@ -234,6 +241,20 @@ export const OPS: OpSpec[] = [
     allowed: ADMIN,
     document: 'mutation M($input: ConcurrencyLimitInput!) { setConcurrencyLimit(input: $input) { queue limit } }',
     prepare: async (fx) => ({ variables: { input: { queue: fx.unique('q'), limit: 3 } } }),
+  },
+  {
+    field: 'pauseQueue',
+    kind: 'mutation',
+    allowed: ADMIN,
+    document: 'mutation M($input: QueuePauseInput!) { pauseQueue(input: $input) { queue paused } }',
+    prepare: async (fx) => ({ variables: { input: { queue: fx.unique('q') } } }),
+  },
+  {
+    field: 'resumeQueue',
+    kind: 'mutation',
+    allowed: ADMIN,
+    document: 'mutation M($input: QueuePauseInput!) { resumeQueue(input: $input) { queue paused } }',
+    prepare: async (fx) => ({ variables: { input: { queue: fx.unique('q') } } }),
   },
   {
     field: 'upsertSchedule',

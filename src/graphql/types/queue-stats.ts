@@ -26,6 +26,15 @@ const QueueStatsRef = builder.objectRef<QueueStats>('QueueStats').implement({
     activeWorkers: t.exposeInt('activeWorkers'),
     succeededLastMinute: t.exposeInt('succeededLastMinute'),
     failedLastMinute: t.exposeInt('failedLastMinute'),
+    paused: t.boolean({
+      description: 'Whether the whole queue is paused (false for the stats of every queue).',
+      resolve: async (s, _args, ctx) => s.queue !== null && (await ctx.store.listPauses()).some((p) => p.queue === s.queue && p.type === null),
+    }),
+    pausedTypes: t.stringList({
+      description: 'The types paused in this queue (in every queue, for the stats of every queue).',
+      resolve: async (s, _args, ctx) =>
+        (await ctx.store.listPauses()).filter((p) => p.type !== null && (s.queue === null || p.queue === s.queue)).map((p) => p.type!),
+    }),
   }),
 });
 

@@ -16,6 +16,7 @@ import type {
   EnqueueInput,
   EnqueueResult,
   FailInput,
+  QueuePause,
   ReleaseInput,
   FireResult,
   HeartbeatInput,
@@ -65,6 +66,7 @@ import { enqueueMany, enqueueOne } from './ops/enqueue.js';
 import { appendLog, complete, fail, heartbeat, release, reportProgress } from './ops/leases.js';
 import { cleanupBatch, trimEvents } from './ops/retention.js';
 import { fireDueSchedules, normalizeSchedule, setScheduleEnabled, toSchedule, upsertSchedule } from './ops/schedules.js';
+import { setPaused } from './ops/pauses.js';
 import { sweep } from './ops/sweep.js';
 import { idPage, taskPage, taskQuery, decodeCursor } from './rules/paging.js';
 import { foldStats } from './rules/stats.js';
@@ -370,6 +372,28 @@ export class Engine implements TaskStore {
     // '' stands for "the whole queue" in storage, so that (queue, type) can be a key.
     await this.driver.write(max === null ? call('deleteConcurrencyLimit', queue, type ?? '') : call('setConcurrencyLimit', queue, type ?? '', max));
     return { queue, type, limit: max };
+  }
+
+  pauseQueue(input: { queue: string; type?: string | null }): Promise<QueuePause> {
+    return this.setPaused(input, true);
+  }
+
+  resumeQueue(input: { queue: string; type?: string | null }): Promise<QueuePause> {
+    return this.setPaused(input, false);
+  }
+
+  private async setPaused(input: { queue: string; type?: string | null }, paused: boolean): Promise<QueuePause> {
+    requireObject(input);
+    const queue = requireString(input.queue, 'queue', LIMITS.nameLength);
+    const type = optionalString(input.type, 'type', LIMITS.nameLength);
+    await this.driver.write(setPaused(queue, type, paused, this.env.now()));
+    const now = (await this.listPauses()).find((p) => p.queue === queue && p.type === type);
+    return now ?? { queue, type, paused: false, pausedAt: null };
+  }
+
+  async listPauses(): Promise<QueuePause[]> {
+    const rows = await this.read(call('listPauses'));
+    return rows.map((r) => ({ queue: r.queue, type: r.type === '' ? null : r.type, paused: true, pausedAt: r.pausedAt }));
   }
 
   async listConcurrencyLimits(): Promise<ConcurrencyLimit[]> {

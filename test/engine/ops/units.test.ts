@@ -243,7 +243,7 @@ describe('claim', () => {
     ];
     const d = scripted({
       refreshWorkerIfActive: () => true,
-      concurrencyLimits: () => [],
+      queueControls: () => ({ limits: [], paused: [] }),
       claimWalk: (w) => (walks.shift() ?? []).slice(0, w.limit).map((id) => ({ id, type: 'job', priority: 100 })),
       markRunningIfQueued: (claims) => claims.filter((c) => c.taskId !== 1).map((c) => task({ id: c.taskId })),
       appendEvent: () => undefined,
@@ -256,7 +256,7 @@ describe('claim', () => {
   it('with concurrency limits it locks the queue before reading the RUNNING counts', () => {
     const d = scripted({
       refreshWorkerIfActive: () => true,
-      concurrencyLimits: () => [{ type: '', maxRunning: 3 }],
+      queueControls: () => ({ limits: [{ type: '', maxRunning: 3 }], paused: [] }),
       lockQueue: () => undefined,
       runningCount: () => 2,
       claimWalk: (w) => {
@@ -267,7 +267,7 @@ describe('claim', () => {
       appendEvent: () => undefined,
     });
     expect(d.run(claim(req, env))).toHaveLength(1);
-    expect(d.names().slice(0, 4)).toEqual(['refreshWorkerIfActive', 'concurrencyLimits', 'lockQueue', 'runningCount']);
+    expect(d.names().slice(0, 4)).toEqual(['refreshWorkerIfActive', 'queueControls', 'lockQueue', 'runningCount']);
   });
 });
 

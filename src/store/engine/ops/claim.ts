@@ -48,14 +48,18 @@ interface WalkBase {
 }
 
 /**
- * The queue's concurrency budget for one claim (rules/claiming.ts).
+ * The queue's concurrency budget for one claim (rules/claiming.ts). A pause is a limit of
+ * 0: on the whole queue ('') the claim takes nothing; on a type, the walks leave it out.
  * Relies on: lockQueue serializing the claims of a queue that has limits, so that no
  * other claim runs between this read of the RUNNING counts and this claim's updates
  * (two claims would both see the free slot). SQLite's single writer does the same.
  */
 function* claimBudget(queue: string, want: number): Unit<ClaimBudget> {
-  const limits = yield* call('concurrencyLimits', queue);
-  if (limits.length === 0) return new ClaimBudget(limits, () => 0, want);
+  const controls = yield* call('queueControls', queue);
+  // After the limits, so that a paused type's 0 wins over its limit.
+  const pauses = controls.paused.map((type) => ({ type, maxRunning: 0 }));
+  const limits = [...controls.limits, ...pauses];
+  if (controls.limits.length === 0 || controls.paused.includes('')) return new ClaimBudget(limits, () => 0, want);
   yield* call('lockQueue', queue);
   const running = new Map<string | null, number>();
   for (const l of limits) {

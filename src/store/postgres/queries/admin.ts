@@ -22,6 +22,15 @@ const q = {
   listTokens: statement<TokenRow>('list_tokens', 'SELECT * FROM api_tokens ORDER BY created_at, id'),
   tokenWithHash: statement<TokenRow>('token_with_hash', 'SELECT * FROM api_tokens WHERE id = $1'),
   anyToken: statement('any_token', 'SELECT 1 FROM api_tokens LIMIT 1'),
+  insertPause: statement(
+    'insert_pause_unless_paused',
+    'INSERT INTO queue_pauses (queue, type, paused_at) VALUES ($1, $2, $3) ON CONFLICT (queue, type) DO NOTHING',
+  ),
+  deletePause: statement('delete_pause_if_paused', 'DELETE FROM queue_pauses WHERE queue = $1 AND type = $2'),
+  listPauses: statement<{ queue: string; type: string; pausedAt: number }>(
+    'list_pauses',
+    'SELECT queue, type, paused_at AS "pausedAt" FROM queue_pauses ORDER BY queue, type',
+  ),
 };
 
 export type AdminQueries = TxOps<AdminOpName>;
@@ -34,6 +43,9 @@ export const adminQueries: AdminQueries = {
     await q.deleteLimit(db, [queue, type]);
   },
   listConcurrencyLimits: async ({ db }) => (await q.listLimits(db, [])).rows,
+  insertPauseUnlessPaused: async ({ db }, queue, type, now) => ((await q.insertPause(db, [queue, type, now])).rowCount ?? 0) > 0,
+  deletePauseIfPaused: async ({ db }, queue, type) => ((await q.deletePause(db, [queue, type])).rowCount ?? 0) > 0,
+  listPauses: async ({ db }) => (await q.listPauses(db, [])).rows,
   async insertToken({ db }, t) {
     await q.insertToken(db, [t.id, t.name, t.role, t.workerId, t.hash, t.createdAt]);
   },

@@ -10,6 +10,7 @@ import type { ClaimWalk } from '../../driver.js';
 import type { Candidate, Order } from '../../engine/rules/claiming.js';
 import { lockKeySql } from '../connection.js';
 import type { ClaimOpName } from '../../driver.js';
+import { controlsOf } from '../../rows.js';
 import { statement, type TxOps } from '../tx.js';
 
 const ORDER_SQL: Record<Order, string> = {
@@ -65,9 +66,10 @@ const q = {
   // Its own statement: the RUNNING counts read next take their snapshot after the lock is
   // held, so they include every claim committed by the previous holder.
   lockQueue: statement('lock_queue', `SELECT pg_advisory_xact_lock(${lockKeySql(`'queue:' || $1`)})`),
-  concurrencyLimits: statement<{ type: string; maxRunning: number }>(
-    'concurrency_limits',
-    'SELECT type, max_running AS "maxRunning" FROM concurrency_limits WHERE queue = $1',
+  queueControls: statement<{ type: string; maxRunning: number | null }>(
+    'queue_controls',
+    `SELECT type, max_running AS "maxRunning" FROM concurrency_limits WHERE queue = $1
+     UNION ALL SELECT type, NULL FROM queue_pauses WHERE queue = $1`,
   ),
   runningInQueue: statement<{ n: number }>('running_in_queue', `SELECT count(*) AS n FROM tasks WHERE queue = $1 AND status = 'RUNNING'`),
   runningOfType: statement<{ n: number }>(
@@ -83,7 +85,7 @@ export const claimQueries: ClaimQueries = {
     await q.lockQueue(db, [queue]);
   },
 
-  concurrencyLimits: async ({ db }, queue) => (await q.concurrencyLimits(db, [queue])).rows,
+  queueControls: async ({ db }, queue) => controlsOf((await q.queueControls(db, [queue])).rows),
 
   async runningCount({ db }, queue, type) {
     const { rows } = type === null ? await q.runningInQueue(db, [queue]) : await q.runningOfType(db, [queue, type]);

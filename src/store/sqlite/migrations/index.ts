@@ -3,6 +3,7 @@ import { sql as schedules } from './002_schedules.js';
 import { sql as access } from './003_access.js';
 import { sql as counts } from './004_counts.js';
 import { sql as batchCounts } from './005_batch_counts.js';
+import { sql as queuePauses } from './006_queue_pauses.js';
 
 export interface Migration {
   version: number;
@@ -17,6 +18,7 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'access', sql: access },
   { version: 4, name: 'counts', sql: counts },
   { version: 5, name: 'batch_counts', sql: batchCounts },
+  { version: 6, name: 'queue_pauses', sql: queuePauses },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -17,6 +17,9 @@ export function adminOps(sql: Statements): AdminOps {
     listTokens: sql.once('SELECT * FROM api_tokens ORDER BY created_at, id'),
     tokenWithHash: sql.once('SELECT * FROM api_tokens WHERE id = ?'),
     anyToken: sql.once('SELECT 1 FROM api_tokens LIMIT 1'),
+    insertPause: sql.once('INSERT INTO queue_pauses (queue, type, paused_at) VALUES (?, ?, ?) ON CONFLICT (queue, type) DO NOTHING'),
+    deletePause: sql.once('DELETE FROM queue_pauses WHERE queue = ? AND type = ?'),
+    listPauses: sql.once('SELECT queue, type, paused_at AS pausedAt FROM queue_pauses ORDER BY queue, type'),
   };
   return {
     setConcurrencyLimit(queue, type, maxRunning) {
@@ -25,6 +28,18 @@ export function adminOps(sql: Statements): AdminOps {
 
     deleteConcurrencyLimit(queue, type) {
       q.deleteConcurrencyLimit().run(queue, type);
+    },
+
+    insertPauseUnlessPaused(queue, type, now) {
+      return q.insertPause().run(queue, type, now).changes > 0;
+    },
+
+    deletePauseIfPaused(queue, type) {
+      return q.deletePause().run(queue, type).changes > 0;
+    },
+
+    listPauses() {
+      return q.listPauses().all() as { queue: string; type: string; pausedAt: number }[];
     },
 
     listConcurrencyLimits() {

@@ -7,6 +7,7 @@
  */
 import type { ClaimOpName, ClaimWalk, Ops } from '../../driver.js';
 import type { Candidate, Order } from '../../engine/rules/claiming.js';
+import { controlsOf } from '../../rows.js';
 import type { Statements } from '../statements.js';
 
 const ORDER_SQL: Record<Order, string> = {
@@ -61,7 +62,8 @@ export type ClaimOps = Pick<Ops, ClaimOpName>;
 export function claimOps(sql: Statements): ClaimOps {
   // Each operation's statements, prepared on first use and held here (Statements.once).
   const q = {
-    concurrencyLimits: sql.once('SELECT type, max_running AS maxRunning FROM concurrency_limits WHERE queue = ?'),
+    queueControls: sql.once(`SELECT type, max_running AS maxRunning FROM concurrency_limits WHERE queue = @queue
+           UNION ALL SELECT type, NULL FROM queue_pauses WHERE queue = @queue`),
     runningCount: sql.once(`SELECT coalesce(sum(count), 0) FROM task_counts WHERE queue = ? AND status = 'RUNNING'`),
     runningCount2: sql.once(`SELECT count FROM task_counts WHERE queue = ? AND type = ? AND status = 'RUNNING'`),
   };
@@ -86,8 +88,8 @@ export function claimOps(sql: Statements): ClaimOps {
     // One writer at a time already: claims never overlap.
     lockQueue() {},
 
-    concurrencyLimits(queue) {
-      return q.concurrencyLimits().all(queue) as { type: string; maxRunning: number }[];
+    queueControls(queue) {
+      return controlsOf(q.queueControls().all({ queue }) as { type: string; maxRunning: number | null }[]);
     },
 
     runningCount(queue, type) {
