@@ -8,13 +8,14 @@
  */
 import { dispatch, type Commands } from './cli/command.js';
 import { maintenanceCommands } from './cli/commands/maintenance.js';
+import { queueCommands } from './cli/commands/queues.js';
 import { serveCommands } from './cli/commands/serve.js';
 import { statusCommands } from './cli/commands/status.js';
 import { taskCommands } from './cli/commands/tasks.js';
 import { tokenCommands } from './cli/commands/tokens.js';
 
 /** In the order `taskwire --help` lists them. */
-const commands: Commands = { ...serveCommands, ...statusCommands, ...taskCommands, ...maintenanceCommands, ...tokenCommands };
+const commands: Commands = { ...serveCommands, ...statusCommands, ...taskCommands, ...queueCommands, ...maintenanceCommands, ...tokenCommands };
 
 export function main(argv: string[]): Promise<number> {
   return dispatch(commands, argv);

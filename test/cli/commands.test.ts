@@ -29,6 +29,7 @@ describe('help and usage', () => {
     expect(r.code).toBe(0);
     for (const name of [
       'serve', 'migrate', 'status', 'enqueue', 'tasks list', 'tasks show', 'retry', 'cancel',
+      'queue pause', 'queue resume', 'queue list',
       'backup', 'cleanup', 'vacuum', 'checkpoint', 'token create', 'token list', 'token revoke',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name}\\s{2,}\\S`, 'm'));
@@ -557,5 +558,39 @@ describe('token commands', () => {
     expect(badRole.code).toBe(2);
     expect(await withDb(db, (s) => s.authenticate(secret))).toBeNull();
     expect((await withDb(db, (s) => s.listTokens())).length).toBe(1);
+  });
+});
+
+describe('queue pause, resume, list', () => {
+  it('pauses a queue or one type, which claims then skip, lists them, and resumes', async () => {
+    const db = await freshDb('pauses.db');
+    const paused = await taskwire(['queue', 'pause', 'media'], { db });
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^queue media is paused \(since \d{4}-/);
+    expect((await taskwire(['queue', 'pause', 'default', '--type', 'slow'], { db })).code).toBe(0);
+    const list = await taskwire(['queue', 'list', '--json'], { db });
+    expect(JSON.parse(list.stdout).map((p: { queue: string; type: string | null }) => [p.queue, p.type])).toEqual([
+      ['default', 'slow'],
+      ['media', null],
+    ]);
+    // The engine sees them: nothing of media or of slow is handed out.
+    await withDb(db, async (s) => {
+      await s.enqueue({ type: 'resize', queue: 'media', payload: {} });
+      await s.enqueue({ type: 'slow', payload: {} });
+      expect(await s.claim({ workerId: 'w', queue: 'media' })).toEqual([]);
+      expect(await s.claim({ workerId: 'w' })).toEqual([]);
+    });
+    const resumed = await taskwire(['queue', 'resume', 'media'], { db });
+    expect(resumed.stdout.trim()).toBe('queue media is not paused');
+    await withDb(db, async (s) => expect((await s.claim({ workerId: 'w', queue: 'media' })).length).toBe(1));
+    expect((await taskwire(['queue', 'list'], { db })).stdout).toMatch(/^default\s+slow\s+\d{4}-/m);
+  });
+
+  it('without a queue name it exits 2 with the usage and pauses nothing', async () => {
+    const db = await freshDb('pauses-usage.db');
+    const r = await taskwire(['queue', 'pause'], { db });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/usage: taskwire queue pause <queue>/);
+    expect((await taskwire(['queue', 'list'], { db })).stdout.trim()).toBe('nothing is paused');
   });
 });
