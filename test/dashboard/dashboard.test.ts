@@ -401,4 +401,26 @@ describe('the dashboard', () => {
     expect(await rowNumbers(page)).toHaveLength(50);
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  test('pauses a queue from the panel, shows a pause made elsewhere, and resumes', async () => {
+    const s = await startServer();
+    const { page, pageErrors } = await openDashboard(s);
+    await waitForText(page, 'paused', 'Nothing is paused.');
+    await page.fill(sel('pause-queue'), 'default');
+    await page.click(sel('pause-button'));
+    await waitInPage(page, 'default in the paused list', (q) => document.querySelector(q) !== null, sel('paused-default'));
+    // Paused for real: a task enqueued now is not handed out.
+    await enqueue(s, { type: 'held', payload: {} });
+    const none = await s.gql<{ claimTasks: unknown[] }>('mutation { claimTasks(input: { workerId: "w" }) { leaseToken } }');
+    expect(none.claimTasks).toEqual([]);
+    // A pause made elsewhere (the store, as `taskwire queue pause` would) shows up too.
+    await s.app.store.pauseQueue({ queue: 'media', type: 'resize' });
+    await waitInPage(page, 'media / resize in the paused list', (q) => document.querySelector(q) !== null, sel('paused-media-resize'));
+    await page.click(`${sel('paused-default')} button`);
+    await waitInPage(page, 'default gone from the list', (q) => document.querySelector(q) === null, sel('paused-default'));
+    const claimed = await claim(s, { workerId: 'w' });
+    expect(claimed.n).toBeGreaterThan(0);
+    expect(await s.app.store.listPauses()).toMatchObject([{ queue: 'media', type: 'resize' }]);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

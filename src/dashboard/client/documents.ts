@@ -135,6 +135,23 @@ export interface QueueStatsResult {
   queueStatsUpdated: QueueStats;
 }
 
+export interface QueuePause {
+  queue: string;
+  type: string | null;
+  pausedAt: string | null;
+}
+
+export const PAUSED_QUERY = /* GraphQL */ `
+  query DashboardPaused { pausedQueues { queue type pausedAt } }`;
+export interface PausedResult {
+  pausedQueues: QueuePause[];
+}
+
+export const PAUSE_MUTATION = /* GraphQL */ `
+  mutation DashboardPause($input: QueuePauseInput!) { pauseQueue(input: $input) { queue type pausedAt } }`;
+export const RESUME_MUTATION = /* GraphQL */ `
+  mutation DashboardResume($input: QueuePauseInput!) { resumeQueue(input: $input) { queue type pausedAt } }`;
+
 export const WORKERS_QUERY = /* GraphQL */ `
   query DashboardWorkers { workers { ...WorkerFields } }
   ${WORKER_FIELDS}`;

@@ -23,7 +23,7 @@ import {
   type WorkerUpdatedResult,
 } from './documents.js';
 import { byId, delay, h, parseList, taskNumber } from './dom.js';
-import { StatsPanel, WorkersPanel } from './panels.js';
+import { PausesPanel, StatsPanel, WorkersPanel } from './panels.js';
 import { Realtime, type ConnectionState } from '../../client/live.js';
 import { TaskDetail } from './task-detail.js';
 import { TaskTable, type TaskAction } from './task-table.js';
@@ -136,8 +136,13 @@ const taskEvents = realtime.live<TaskEventsResult>(TASK_EVENTS_SUBSCRIPTION, () 
   },
 });
 
+const pauses = new PausesPanel(config, byId('paused'), byId<HTMLFormElement>('pause-form'), (e, what) => showError(e, what));
+
 realtime.live<QueueStatsResult>(QUEUE_STATS_SUBSCRIPTION, () => ({}), {
-  next: (data) => stats.render(data.queueStatsUpdated),
+  next: (data) => {
+    stats.render(data.queueStatsUpdated);
+    void pauses.reload();
+  },
   error: (e) => showError(e, 'queue stats'),
 });
 

@@ -1,6 +1,17 @@
 /** The queue stats panel (from `queueStatsUpdated`) and the workers panel (`workers` + `workerUpdated`). */
 import { request, type ApiConfig, type ApiError } from './api.js';
-import { STATUSES, WORKERS_QUERY, type QueueStats, type Worker, type WorkersResult } from './documents.js';
+import {
+  PAUSED_QUERY,
+  PAUSE_MUTATION,
+  RESUME_MUTATION,
+  STATUSES,
+  WORKERS_QUERY,
+  type PausedResult,
+  type QueuePause,
+  type QueueStats,
+  type Worker,
+  type WorkersResult,
+} from './documents.js';
 import { formatAge, formatSeconds, h, localId } from './dom.js';
 
 export class StatsPanel {
@@ -36,6 +47,79 @@ export class StatsPanel {
     );
     this.knownTypes.replaceChildren(...stats.byType.map((t) => h('option', { value: t.type })));
     for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/**
+ * Paused queues and types, each with a Resume button, and a form that pauses one. Read
+ * again after each action and whenever the stats change (a pause made elsewhere, e.g.
+ * by `taskwire queue pause`, announces itself on the outbox, which the stats follow).
+ */
+export class PausesPanel {
+  private reading: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly config: ApiConfig,
+    private readonly list: HTMLElement,
+    form: HTMLFormElement,
+    private readonly onError: (error: ApiError, context: string) => void,
+  ) {
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const data = new FormData(form);
+      const queue = String(data.get('queue') ?? '').trim();
+      const type = String(data.get('type') ?? '').trim() || null;
+      if (!queue) return;
+      void this.act(PAUSE_MUTATION, { queue, type }, `pausing ${queue}`).then(() => form.reset());
+    });
+  }
+
+  /** Reads the pauses (one read at a time; a call during one asks for one more after it). */
+  reload(): Promise<void> {
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
+    }
+    this.reading = (async () => {
+      do {
+        this.again = false;
+        try {
+          this.render((await request<PausedResult>(this.config, PAUSED_QUERY)).pausedQueues);
+        } catch (e) {
+          this.onError(e as ApiError, 'loading paused queues');
+        }
+      } while (this.again);
+    })().finally(() => (this.reading = null));
+    return this.reading;
+  }
+
+  private async act(mutation: string, input: { queue: string; type: string | null }, what: string): Promise<void> {
+    try {
+      await request(this.config, mutation, { input });
+    } catch (e) {
+      this.onError(e as ApiError, what);
+    }
+    await this.reload();
+  }
+
+  private render(pauses: QueuePause[]): void {
+    const items = pauses.map((p) => {
+      const name = p.type === null ? p.queue : `${p.queue} / ${p.type}`;
+      return h(
+        'li',
+        { class: 'pause', 'data-testid': `paused-${p.queue}${p.type === null ? '' : `-${p.type}`}` },
+        h('span', { class: 'mono name' }, name),
+        h(
+          'button',
+          { type: 'button', class: 'small', onclick: () => void this.act(RESUME_MUTATION, { queue: p.queue, type: p.type }, `resuming ${name}`) },
+          'Resume',
+        ),
+      );
+    });
+    if (!items.length) items.push(h('li', { class: 'muted' }, 'Nothing is paused.'));
+    this.list.replaceChildren(...items);
+    this.list.dataset.count = String(pauses.length);
   }
 }
 
