@@ -528,6 +528,26 @@ describe('queueStatsUpdated', () => {
     expect(sub.errors).toEqual([]);
   });
 
+  it('a pause or a resume of the queue reaches its subscribers as new stats', async () => {
+    const t = await makeApp();
+    const { wsUrl } = await t.listen();
+    const client = wsClient(wsUrl);
+    const base = t.store.bus.listenerCount;
+    const sub = collect(client, `subscription($q: String) { queueStatsUpdated(queue: $q) { paused pausedTypes } }`, { q: 'media' });
+    await sub.waitForCount(1);
+    expect(sub.results[0]!.data!.queueStatsUpdated).toEqual({ paused: false, pausedTypes: [] });
+    await untilLive(t, base);
+    await t.store.pauseQueue({ queue: 'media' });
+    await waitFor(() => sub.results.at(-1)?.data?.queueStatsUpdated.paused === true, 'stats showing media paused');
+    await t.store.pauseQueue({ queue: 'media', type: 'resize' });
+    await t.store.resumeQueue({ queue: 'media' });
+    await waitFor(() => {
+      const last = sub.results.at(-1)?.data?.queueStatsUpdated;
+      return last?.paused === false && last.pausedTypes[0] === 'resize';
+    }, 'stats showing the type still paused, the queue resumed');
+    expect(sub.errors).toEqual([]);
+  });
+
   it('is throttled: 100 quick changes give a handful of emissions in the next second', async () => {
     const t = await makeApp();
     const { wsUrl } = await t.listen();
