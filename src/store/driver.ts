@@ -117,6 +117,16 @@ export interface ClaimWalk {
   limit: number;
 }
 
+/** An edit as stored: JSON text for the payload; null leaves a field as it is. */
+export interface StoredEdit {
+  payload: string | null;
+  /** payload.format's text (see NewTask.format), with a new payload. */
+  format: string | null;
+  priority: number | null;
+  runAfter: number | null;
+  maxAttempts: number | null;
+}
+
 export type NewEvent = { kind: TaskEventKind | InternalEventKind; at: number } & Partial<
   Pick<StoredEvent, 'taskId' | 'status' | 'queue' | 'type' | 'workerId' | 'logId'>
 >;
@@ -247,6 +257,8 @@ export interface Ops {
   /** BLOCKED or QUEUED (TRANSITIONS.cancelWhileWaiting) to CANCELLED. */
   cancelIfWaiting(taskId: number, why: string, now: number): Task | null;
   requestCancelIfRunning(taskId: number, why: string, now: number): Task | null;
+  /** Sets the fields given (null: unchanged) while the task is QUEUED, BLOCKED or FAILED (TRANSITIONS.edit). */
+  updateIfEditable(taskId: number, edit: StoredEdit, now: number): Task | null;
   /** FAILED or CANCELLED (TRANSITIONS.retry) back to `status` with a fresh attempt count. */
   resetIfRetryable(taskId: number, status: TaskStatus, now: number): Task | null;
   insertLog(log: NewLog): TaskLog;
@@ -369,6 +381,7 @@ export type TaskOpName =
   | 'cancelIfBlocked'
   | 'cancelIfWaiting'
   | 'requestCancelIfRunning'
+  | 'updateIfEditable'
   | 'resetIfRetryable'
   | 'insertLog'
   | 'lockLateAttempts'

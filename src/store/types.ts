@@ -41,7 +41,8 @@ export type TaskEventKind =
   | 'CANCELLED'
   | 'LEASE_EXPIRED'
   | 'REQUEUED'
-  | 'RELEASED';
+  | 'RELEASED'
+  | 'UPDATED';
 
 export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
   'ENQUEUED',
@@ -57,6 +58,7 @@ export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
   'LEASE_EXPIRED',
   'REQUEUED',
   'RELEASED',
+  'UPDATED',
 ];
 
 /** Outbox rows that are not task events but travel the same way (cross-process, in order). */
@@ -191,6 +193,15 @@ export interface HeartbeatResult {
 
 export interface CompleteInput extends LeaseRef {
   result?: unknown;
+}
+
+/** An edit of a task that is not running: the fields given change, the others stay. */
+export interface TaskEdit {
+  payload?: unknown;
+  priority?: number | null;
+  /** ms since the epoch. */
+  runAfter?: number | null;
+  maxAttempts?: number | null;
 }
 
 /** A lease given back before its task started (a worker's prefetched task, at stop). */
@@ -434,6 +445,11 @@ export interface TaskStore {
   /** `onlyCreatedBy`: refuse (FORBIDDEN) unless the task was enqueued with this token id. */
   cancel(id: number, reason?: string | null, onlyCreatedBy?: string | null): Promise<Task>;
   retry(id: number): Promise<Task>;
+  /**
+   * Changes a QUEUED, BLOCKED or FAILED task's payload, priority, runAfter or maxAttempts
+   * (an UPDATED event); other statuses give INVALID_STATE. `onlyCreatedBy` as for cancel.
+   */
+  update(id: number, edit: TaskEdit, onlyCreatedBy?: string | null): Promise<Task>;
   appendLog(input: AppendLogInput): Promise<TaskLog>;
 
   getTask(id: number): Promise<Task | null>;

@@ -736,3 +736,21 @@ describe('pauseQueue and resumeQueue', () => {
     expect((await t.ok(`{ pausedQueues { queue } }`)).pausedQueues).toEqual([]);
   });
 });
+
+describe('updateTask', () => {
+  const UPDATE = `mutation($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) { id status payload priority maxAttempts runAfter } }`;
+
+  it('edits a queued task and says so on taskEvents; a running one is refused with INVALID_STATE', async () => {
+    const t = await setup();
+    const task = await t.enqueue({ type: 'a', payload: { v: 1 } });
+    const r = await t.ok(UPDATE, { id: task.id, input: { payload: { v: 2 }, priority: 7, runAfter: iso(T0 + 5000), maxAttempts: 3 } });
+    expect(r.updateTask).toEqual({ id: task.id, status: 'QUEUED', payload: { v: 2 }, priority: 7, maxAttempts: 3, runAfter: iso(T0 + 5000) });
+    const kinds = (await t.store.eventsAfter(0, 100)).map((e) => e.kind);
+    expect(kinds).toEqual(['ENQUEUED', 'UPDATED']);
+    t.clock.t = T0 + 5000;
+    const [c] = await t.claim({ workerId: 'w1' });
+    expect(c!.task.id).toBe(task.id);
+    const refused = await t.gql(UPDATE, { id: task.id, input: { priority: 1 } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
+  });
+});

@@ -1276,6 +1276,13 @@ add(
     variables: (t) => ({ id: String(t.id) }),
     expect: reject('FORBIDDEN', 'cancelTask'),
   }),
+  gql('not yours', "updateTask of another producer's task", {
+    as: 'producer2',
+    prepare: (fx) => fx.queuedTask('producer'),
+    query: 'mutation M($id: ID!) { updateTask(id: $id, input: { priority: 1 }) { id } }',
+    variables: (t) => ({ id: String(t.id) }),
+    expect: reject('FORBIDDEN', 'updateTask'),
+  }),
   gql('not yours', 'claimTasks as another worker id', {
     as: 'worker',
     prepare: (fx) => fx.queuedTask(),
@@ -1357,7 +1364,7 @@ export function casesFor(transport: Transport): HostileCase[] {
  * How many cases each transport tries. Kept by hand on purpose: a case that drops out of
  * the table (or a transport filter that goes wrong) fails the count test.
  */
-export const EXPECTED_CASES: Record<Transport, number> = { http: 279, ws: 296, sse: 294 };
+export const EXPECTED_CASES: Record<Transport, number> = { http: 284, ws: 301, sse: 299 };
 
 /** Declares one vitest test per case for `transport`, plus the count test. */
 export function defineHostileSuite(transport: Transport): void {

@@ -148,6 +148,13 @@ export const OPS: OpSpec[] = [
     document: 'mutation M($id: ID!) { cancelTask(id: $id, reason: "no longer needed") { id status } }',
     prepare: async (fx) => ({ variables: { id: String((await fx.queuedTask('producer')).id) } }),
   },
+  {
+    field: 'updateTask',
+    kind: 'mutation',
+    allowed: PRODUCE,
+    document: 'mutation M($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) { id priority } }',
+    prepare: async (fx) => ({ variables: { id: String((await fx.queuedTask('producer')).id), input: { priority: 7 } } }),
+  },
   // ------------------------------------------------------------ workers
   {
     field: 'claimTasks',

@@ -45,7 +45,8 @@ export type TaskEventKind =
   | 'RETRY_SCHEDULED'
   | 'SUCCEEDED'
   | 'TIMED_OUT'
-  | 'UNBLOCKED';
+  | 'UNBLOCKED'
+  | 'UPDATED';
 
 export type TaskFilter = {
   correlationId?: string | null | undefined;

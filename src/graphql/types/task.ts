@@ -148,6 +148,15 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const UpdateTaskInput = builder.inputType('UpdateTaskInput', {
+  fields: (t) => ({
+    payload: t.field({ type: 'JSON' }),
+    priority: t.int(),
+    runAfter: t.field({ type: 'DateTime' }),
+    maxAttempts: t.int(),
+  }),
+});
+
 builder.mutationFields((t) => ({
   cancelTask: t.field({
     type: TaskRef,
@@ -158,6 +167,21 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
     resolve: (_root, args, ctx) =>
       ctx.store.cancel(parseTaskId(args.id), args.reason, ctx.principal.role === 'producer' ? ctx.principal.tokenId : null),
+  }),
+  updateTask: t.field({
+    type: TaskRef,
+    description:
+      'Changes a QUEUED, BLOCKED or FAILED task: the fields given (payload, priority, runAfter, maxAttempts) change, the others stay; an UPDATED event says so. A RUNNING or finished task: INVALID_STATE.',
+    // Producers edit only what they enqueued, as they cancel; admins edit anything.
+    skipTypeScopes: true,
+    authScopes: { producer: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTaskInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) =>
+      ctx.store.update(
+        parseTaskId(id),
+        { payload: input.payload ?? null, priority: input.priority ?? null, runAfter: input.runAfter ?? null, maxAttempts: input.maxAttempts ?? null },
+        ctx.principal.role === 'producer' ? ctx.principal.tokenId : null,
+      ),
   }),
   retryTask: t.field({
     type: TaskRef,

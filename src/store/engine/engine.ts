@@ -18,6 +18,7 @@ import type {
   FailInput,
   QueuePause,
   ReleaseInput,
+  TaskEdit,
   FireResult,
   HeartbeatInput,
   HeartbeatResult,
@@ -61,8 +62,8 @@ import {
 import { DEFAULTS, LIMITS } from './defaults.js';
 import type { EngineEnv } from './env.js';
 import { claim } from './ops/claim.js';
-import { cancel, retry } from './ops/cancel-retry.js';
-import { enqueueMany, enqueueOne } from './ops/enqueue.js';
+import { cancel, retry, update } from './ops/cancel-retry.js';
+import { enqueueMany, enqueueOne, scalarText } from './ops/enqueue.js';
 import { appendLog, complete, fail, heartbeat, release, reportProgress } from './ops/leases.js';
 import { cleanupBatch, trimEvents } from './ops/retention.js';
 import { fireDueSchedules, normalizeSchedule, setScheduleEnabled, toSchedule, upsertSchedule } from './ops/schedules.js';
@@ -150,6 +151,25 @@ export class Engine implements TaskStore {
 
   async retry(id: number): Promise<Task> {
     return this.driver.write(retry(requireTaskId(id, 'id'), this.env));
+  }
+
+  async update(id: number, edit: TaskEdit, onlyCreatedBy: string | null = null): Promise<Task> {
+    const taskId = requireTaskId(id, 'id');
+    requireObject(edit);
+    const payload = edit.payload === undefined || edit.payload === null ? null : jsonObject(edit.payload, 'payload', this.env.maxPayloadBytes);
+    const runAfter = edit.runAfter === undefined || edit.runAfter === null ? null : edit.runAfter;
+    if (runAfter !== null && (typeof runAfter !== 'number' || !Number.isFinite(runAfter) || runAfter < 0)) {
+      throw validation('runAfter is not a valid time', 'runAfter');
+    }
+    const stored = {
+      payload,
+      format: payload === null ? null : scalarText((JSON.parse(payload) as { format?: unknown }).format),
+      priority: optionalInt(edit.priority, 'priority', -LIMITS.priority, LIMITS.priority),
+      runAfter: runAfter === null ? null : Math.trunc(runAfter),
+      maxAttempts: optionalInt(edit.maxAttempts, 'maxAttempts', 1, LIMITS.maxAttempts),
+    };
+    if (Object.values(stored).every((v) => v === null)) throw validation('give at least one of payload, priority, runAfter, maxAttempts');
+    return this.driver.write(update(taskId, stored, onlyCreatedBy, this.env));
   }
 
   // ---------------------------------------------------------------- workers

@@ -32,7 +32,8 @@ export type Step =
   | 'requestCancel'
   | 'cancelAsDependent'
   | 'retry'
-  | 'release';
+  | 'release'
+  | 'edit';
 
 export interface Transition {
   from: readonly TaskStatus[];
@@ -57,6 +58,8 @@ export const TRANSITIONS: Readonly<Record<Step, Transition>> = {
   retry: { from: ['FAILED', 'CANCELLED'], to: 'QUEUED', event: 'REQUEUED' },
   // A prefetched task its worker never started: back in line, the attempt not counted.
   release: { from: ['RUNNING'], to: 'QUEUED', event: 'RELEASED' },
+  // An operator's edit of a task no worker holds: its fields change, not its status.
+  edit: { from: ['QUEUED', 'BLOCKED', 'FAILED'], to: null, event: 'UPDATED' },
 };
 
 export function canTake(step: Step, status: TaskStatus): boolean {

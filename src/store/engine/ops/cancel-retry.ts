@@ -1,10 +1,11 @@
-/** An operator's or producer's cancel and an operator's retry. */
+/** An operator's or producer's cancel and edit, and an operator's retry. */
 import { TaskwireError, invalidState, notFound } from '../../errors.js';
 import type { Task } from '../../types.js';
 import type { EngineEnv } from '../env.js';
 import { cancelledReason } from '../rules/dependencies.js';
 import { canTake } from '../transitions.js';
 import { call, type Unit } from '../unit.js';
+import type { StoredEdit } from '../../driver.js';
 import { dependencyState } from './enqueue.js';
 import { cancelDependents } from './dependencies.js';
 import { taskEvent } from './outbox.js';
@@ -56,5 +57,25 @@ export function* retry(taskId: number, env: EngineEnv): Unit<Task> {
   if (status === 'CANCELLED') throw invalidState(`task ${taskId} cannot run: ${reason}; retry that task first`);
   const t = (yield* call('resetIfRetryable', taskId, status, now)) ?? changedMeanwhile(taskId);
   yield* taskEvent('REQUEUED', t, now);
+  return t;
+}
+
+/**
+ * A task no worker holds (QUEUED, BLOCKED, FAILED) gets new field values; an UPDATED event
+ * says so. A RUNNING or finished-for-good task gives INVALID_STATE; a producer edits only
+ * what it enqueued. Relies on: lockTask and the status guard of the write, as cancel.
+ */
+export function* update(taskId: number, edit: StoredEdit, onlyCreatedBy: string | null, env: EngineEnv): Unit<Task> {
+  const now = env.now();
+  const task = yield* call('lockTask', taskId);
+  if (!task) throw notFound('task', taskId);
+  if (onlyCreatedBy && task.createdBy !== onlyCreatedBy) {
+    throw new TaskwireError('FORBIDDEN', `task ${taskId} was enqueued by someone else`, { taskId });
+  }
+  if (!canTake('edit', task.status)) {
+    throw invalidState(`only QUEUED, BLOCKED or FAILED tasks can be edited; task ${taskId} is ${task.status}`, { status: task.status });
+  }
+  const t = (yield* call('updateIfEditable', taskId, edit, now)) ?? changedMeanwhile(taskId);
+  yield* taskEvent('UPDATED', t, now);
   return t;
 }

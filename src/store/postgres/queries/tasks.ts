@@ -129,6 +129,12 @@ const q = {
     `UPDATE tasks SET status = 'CANCELLED', finished_at = $2, updated_at = $2, error_message = $3
      WHERE id = $1 AND ${CANCELLABLE} RETURNING ${TASK_COLUMNS}`,
   ),
+  updateIfEditable: statement<TaskRow>(
+    'update_if_editable',
+    `UPDATE tasks SET payload = coalesce($2::text, payload), format = CASE WHEN $2::text IS NULL THEN format ELSE $7 END,
+       priority = coalesce($3, priority), run_after = coalesce($4, run_after), max_attempts = coalesce($5, max_attempts), updated_at = $6
+     WHERE id = $1 AND status IN ('QUEUED', 'BLOCKED', 'FAILED') RETURNING ${TASK_COLUMNS}`,
+  ),
   requestCancelIfRunning: statement<TaskRow>(
     'request_cancel_if_running',
     `UPDATE tasks SET cancel_requested = true, updated_at = $2, error_message = $3
@@ -253,6 +259,8 @@ export const taskQueries: TaskQueries = {
   queueIfBlocked: async ({ db }, taskId, now) => one((await q.queueIfBlocked(db, [taskId, now])).rows),
   cancelIfBlocked: async ({ db }, taskId, why, now) => one((await q.cancelIfBlocked(db, [taskId, now, why])).rows),
   cancelIfWaiting: async ({ db }, taskId, why, now) => one((await q.cancelIfWaiting(db, [taskId, now, why])).rows),
+  updateIfEditable: async ({ db }, taskId, e, now) =>
+    one((await q.updateIfEditable(db, [taskId, e.payload, e.priority, e.runAfter, e.maxAttempts, now, e.format])).rows),
   requestCancelIfRunning: async ({ db }, taskId, why, now) => one((await q.requestCancelIfRunning(db, [taskId, now, why])).rows),
   resetIfRetryable: async ({ db }, taskId, status, now) => one((await q.resetIfRetryable(db, [taskId, now, status])).rows),
 

@@ -102,6 +102,9 @@ export function taskOps(sql: Statements): TaskOps {
          WHERE id = @id AND status = 'BLOCKED'`),
     cancelIfWaiting: sql.taskUpdate(`UPDATE tasks SET status = 'CANCELLED', finished_at = @now, updated_at = @now, error_message = @why
          WHERE id = @id AND ${CANCELLABLE_SQL}`),
+    updateIfEditable: sql.taskUpdate(`UPDATE tasks SET payload = coalesce(@payload, payload), priority = coalesce(@priority, priority),
+           run_after = coalesce(@runAfter, run_after), max_attempts = coalesce(@maxAttempts, max_attempts), updated_at = @now
+         WHERE id = @id AND status IN ('QUEUED', 'BLOCKED', 'FAILED')`),
     requestCancelIfRunning: sql.taskUpdate(`UPDATE tasks SET cancel_requested = 1, updated_at = @now, error_message = @why WHERE id = @id AND status = 'RUNNING'`),
     resetIfRetryable: sql.taskUpdate(`UPDATE tasks SET status = @status, attempts = 0, run_after = @now, updated_at = @now, finished_at = NULL,
            cancel_requested = 0, lease_token = NULL, lease_until = NULL, timeout_at = NULL, locked_by = NULL,
@@ -303,6 +306,10 @@ export function taskOps(sql: Statements): TaskOps {
       return q.cancelIfWaiting(
         { id: taskId, now, why },
       );
+    },
+
+    updateIfEditable(taskId, e, now) {
+      return q.updateIfEditable({ id: taskId, payload: e.payload, priority: e.priority, runAfter: e.runAfter, maxAttempts: e.maxAttempts, now });
     },
 
     requestCancelIfRunning(taskId, why, now) {
