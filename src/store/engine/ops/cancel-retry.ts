@@ -18,6 +18,16 @@ function changedMeanwhile(taskId: number): never {
   throw new TaskwireError('CONFLICT', `task ${taskId} changed while this change was being made; try again`, { taskId });
 }
 
+/** The task, locked; NOT_FOUND, or FORBIDDEN when `onlyCreatedBy` (a producer) did not enqueue it. */
+function* lockOwnTask(taskId: number, onlyCreatedBy: string | null): Unit<Task> {
+  const task = yield* call('lockTask', taskId);
+  if (!task) throw notFound('task', taskId);
+  if (onlyCreatedBy && task.createdBy !== onlyCreatedBy) {
+    throw new TaskwireError('FORBIDDEN', `task ${taskId} was enqueued by someone else`, { taskId });
+  }
+  return task;
+}
+
 /**
  * BLOCKED and QUEUED tasks are cancelled at once (with their dependents); a RUNNING one
  * gets a cancel request its worker sees at the next heartbeat. Relies on: lockTask, and
@@ -25,11 +35,7 @@ function changedMeanwhile(taskId: number): never {
  */
 export function* cancel(taskId: number, why: string, onlyCreatedBy: string | null, env: EngineEnv): Unit<Task> {
   const now = env.now();
-  const task = yield* call('lockTask', taskId);
-  if (!task) throw notFound('task', taskId);
-  if (onlyCreatedBy && task.createdBy !== onlyCreatedBy) {
-    throw new TaskwireError('FORBIDDEN', `task ${taskId} was enqueued by someone else`, { taskId });
-  }
+  const task = yield* lockOwnTask(taskId, onlyCreatedBy);
   if (canTake('cancelWhileWaiting', task.status)) {
     const t = (yield* call('cancelIfWaiting', taskId, why, now)) ?? changedMeanwhile(taskId);
     yield* taskEvent('CANCELLED', t, now);
@@ -67,11 +73,7 @@ export function* retry(taskId: number, env: EngineEnv): Unit<Task> {
  */
 export function* update(taskId: number, edit: StoredEdit, onlyCreatedBy: string | null, env: EngineEnv): Unit<Task> {
   const now = env.now();
-  const task = yield* call('lockTask', taskId);
-  if (!task) throw notFound('task', taskId);
-  if (onlyCreatedBy && task.createdBy !== onlyCreatedBy) {
-    throw new TaskwireError('FORBIDDEN', `task ${taskId} was enqueued by someone else`, { taskId });
-  }
+  const task = yield* lockOwnTask(taskId, onlyCreatedBy);
   if (!canTake('edit', task.status)) {
     throw invalidState(`only QUEUED, BLOCKED or FAILED tasks can be edited; task ${taskId} is ${task.status}`, { status: task.status });
   }
