@@ -7,6 +7,7 @@
  * cli/commands/, one file per family; this file lists them and runs one.
  */
 import { dispatch, type Commands } from './cli/command.js';
+import { bulkCommands } from './cli/commands/bulk.js';
 import { maintenanceCommands } from './cli/commands/maintenance.js';
 import { queueCommands } from './cli/commands/queues.js';
 import { serveCommands } from './cli/commands/serve.js';
@@ -15,7 +16,7 @@ import { taskCommands } from './cli/commands/tasks.js';
 import { tokenCommands } from './cli/commands/tokens.js';
 
 /** In the order `taskwire --help` lists them. */
-const commands: Commands = { ...serveCommands, ...statusCommands, ...taskCommands, ...queueCommands, ...maintenanceCommands, ...tokenCommands };
+const commands: Commands = { ...serveCommands, ...statusCommands, ...taskCommands, ...bulkCommands, ...queueCommands, ...maintenanceCommands, ...tokenCommands };
 
 export function main(argv: string[]): Promise<number> {
   return dispatch(commands, argv);

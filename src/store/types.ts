@@ -195,6 +195,17 @@ export interface CompleteInput extends LeaseRef {
   result?: unknown;
 }
 
+export interface BulkResult {
+  /** Tasks the action changed (deleted, for delete). */
+  changed: number;
+  /** Tasks read but left alone: they changed meanwhile, or were asked to cancel already. */
+  skipped: number;
+  /** More tasks match: call again with `after: lastId`. */
+  hasMore: boolean;
+  /** The last task id this call read (null when it read none). */
+  lastId: number | null;
+}
+
 /** An edit of a task that is not running: the fields given change, the others stay. */
 export interface TaskEdit {
   payload?: unknown;
@@ -450,6 +461,13 @@ export interface TaskStore {
    * (an UPDATED event); other statuses give INVALID_STATE. `onlyCreatedBy` as for cancel.
    */
   update(id: number, edit: TaskEdit, onlyCreatedBy?: string | null): Promise<Task>;
+  /**
+   * Cancels (QUEUED, BLOCKED, RUNNING), retries (FAILED, CANCELLED) or deletes (finished)
+   * at most `limit` (default 500, at most 1,000) of the tasks `filter` matches with ids
+   * above `after`, in id order, in one transaction; `hasMore` says to call again with
+   * `after` = the `lastId` returned.
+   */
+  bulk(action: 'cancel' | 'retry' | 'delete', filter: TaskFilter | null, options?: { limit?: number | null; after?: number | null }): Promise<BulkResult>;
   appendLog(input: AppendLogInput): Promise<TaskLog>;
 
   getTask(id: number): Promise<Task | null>;

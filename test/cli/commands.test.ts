@@ -29,7 +29,7 @@ describe('help and usage', () => {
     expect(r.code).toBe(0);
     for (const name of [
       'serve', 'migrate', 'status', 'enqueue', 'tasks list', 'tasks show', 'retry', 'cancel',
-      'queue pause', 'queue resume', 'queue list',
+      'queue pause', 'queue resume', 'queue list', 'bulk cancel', 'bulk retry', 'bulk delete',
       'backup', 'cleanup', 'vacuum', 'checkpoint', 'token create', 'token list', 'token revoke',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name}\\s{2,}\\S`, 'm'));
@@ -592,5 +592,22 @@ describe('queue pause, resume, list', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/usage: taskwire queue pause <queue>/);
     expect((await taskwire(['queue', 'list'], { db })).stdout.trim()).toBe('nothing is paused');
+  });
+});
+
+describe('bulk cancel, retry, delete', () => {
+  it('acts on what the filter matches, in transactions of --batch, until nothing more matches', async () => {
+    const db = await freshDb('bulk.db');
+    await withDb(db, async (s) => {
+      for (let i = 0; i < 5; i++) await s.enqueue({ type: 'spam', payload: { i } });
+      await s.enqueue({ type: 'ham', payload: {} });
+    });
+    const cancelled = await taskwire(['bulk', 'cancel', '--type', 'spam', '--batch', '2'], { db });
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout.trim()).toBe('cancelled 5 tasks');
+    const retried = await taskwire(['bulk', 'retry', '--status', 'CANCELLED'], { db });
+    expect(retried.stdout.trim()).toBe('retried 5 tasks');
+    expect(await withDb(db, (s) => s.countTasks({ status: ['QUEUED'] }))).toBe(6);
+    expect((await taskwire(['bulk', 'delete'], { db })).stdout.trim()).toBe('deleted 0 tasks');
   });
 });

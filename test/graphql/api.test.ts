@@ -754,3 +754,19 @@ describe('updateTask', () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
   });
 });
+
+describe('bulk actions', () => {
+  it('cancelTasks by filter, in calls of `limit` that go on from `after`', async () => {
+    const t = await setup();
+    for (let i = 0; i < 3; i++) await t.enqueue({ type: 'spam' });
+    const keep = await t.enqueue({ type: 'ham' });
+    const q = `mutation($f: TaskFilter!, $after: ID) { cancelTasks(filter: $f, limit: 2, after: $after) { changed skipped hasMore after } }`;
+    const first = (await t.ok(q, { f: { type: ['spam'] } })).cancelTasks;
+    expect(first).toMatchObject({ changed: 2, skipped: 0, hasMore: true });
+    const second = (await t.ok(q, { f: { type: ['spam'] }, after: first.after })).cancelTasks;
+    expect(second).toMatchObject({ changed: 1, hasMore: false });
+    const counts = await t.ok(`{ tasks(filter: { status: [CANCELLED] }) { totalCount } }`);
+    expect(counts.tasks.totalCount).toBe(3);
+    expect((await t.ok(`query($id: ID!) { task(id: $id) { status } }`, { id: keep.id })).task.status).toBe('QUEUED');
+  });
+});

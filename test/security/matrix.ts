@@ -250,6 +250,27 @@ export const OPS: OpSpec[] = [
     prepare: async (fx) => ({ variables: { input: { queue: fx.unique('q'), limit: 3 } } }),
   },
   {
+    field: 'cancelTasks',
+    kind: 'mutation',
+    allowed: ADMIN,
+    document: 'mutation M($f: TaskFilter!) { cancelTasks(filter: $f) { changed hasMore } }',
+    prepare: async (fx) => ({ variables: { f: { queue: (await fx.queuedTask()).queue } } }),
+  },
+  {
+    field: 'retryTasks',
+    kind: 'mutation',
+    allowed: ADMIN,
+    document: 'mutation M($f: TaskFilter!) { retryTasks(filter: $f) { changed hasMore } }',
+    prepare: async (fx) => ({ variables: { f: { queue: fx.unique('q') } } }),
+  },
+  {
+    field: 'deleteTasks',
+    kind: 'mutation',
+    allowed: ADMIN,
+    document: 'mutation M($f: TaskFilter!) { deleteTasks(filter: $f) { changed hasMore } }',
+    prepare: async (fx) => ({ variables: { f: { queue: fx.unique('q') } } }),
+  },
+  {
     field: 'pauseQueue',
     kind: 'mutation',
     allowed: ADMIN,

@@ -6,12 +6,29 @@ import {
   notFound,
   type EnqueueInput,
   type Task,
+  type TaskFilter,
   type TaskLog,
   type TaskStatus,
 } from '../../store/index.js';
 import { UsageError, durationOption, list, parseInteger, parseTaskId, type Commands } from '../command.js';
 import { table, taskJson, time, truncate, type Cell } from '../format.js';
 import { dbOption, withStore } from '../store.js';
+
+/** --status, --type and --queue: a task filter, for `tasks list` and the bulk commands. */
+export const filterOptions = {
+  status: { type: 'string', arg: 'S,...', description: `only these statuses: ${TASK_STATUSES.join(', ')}` },
+  type: { type: 'string', arg: 't,...', description: 'only these types' },
+  queue: { type: 'string', arg: 'name', description: 'only this queue' },
+} as const;
+
+export function filterOf(values: Record<string, unknown>): TaskFilter {
+  const status = list(values.status as string | undefined)?.map((s) => {
+    const up = s.toUpperCase() as TaskStatus;
+    if (!TASK_STATUSES.includes(up)) throw new UsageError(`--status: unknown status "${s}" (use ${TASK_STATUSES.join(', ')})`);
+    return up;
+  });
+  return { status, type: list(values.type as string | undefined), queue: (values.queue as string | undefined) ?? null };
+}
 
 export const taskCommands: Commands = {
   enqueue: {
@@ -67,21 +84,14 @@ export const taskCommands: Commands = {
     summary: 'list tasks, newest first',
     usage: 'taskwire tasks list [--status <S,...>] [--type <t,...>] [--queue <name>] [--limit <n>] [--json] [--db <file>]',
     options: {
-      status: { type: 'string', arg: 'S,...', description: `only these statuses: ${TASK_STATUSES.join(', ')}` },
-      type: { type: 'string', arg: 't,...', description: 'only these types' },
-      queue: { type: 'string', arg: 'name', description: 'only this queue' },
+      ...filterOptions,
       limit: { type: 'string', arg: 'n', description: 'at most this many (default: 20)' },
       json: { type: 'boolean', description: 'one JSON object per line instead of a table' },
       ...dbOption,
     },
     run: async ({ values }) => {
-      const status = list(values.status as string | undefined)?.map((s) => {
-        const up = s.toUpperCase() as TaskStatus;
-        if (!TASK_STATUSES.includes(up)) throw new UsageError(`--status: unknown status "${s}" (use ${TASK_STATUSES.join(', ')})`);
-        return up;
-      });
       const limit = values.limit === undefined ? 20 : parseInteger(values.limit as string, '--limit', 1);
-      const filter = { status, type: list(values.type as string | undefined), queue: (values.queue as string | undefined) ?? null };
+      const filter = filterOf(values);
       const { tasks, more } = await withStore(values, async (s) => {
         const tasks: Task[] = [];
         let after: string | null = null;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Task } from '../../store/index.js';
+import type { BulkResult, Task } from '../../store/index.js';
 import { DEFAULTS, LIMITS, TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
-import { parseTaskId } from '../ids.js';
+import { parseTaskId, taskGlobalId } from '../ids.js';
 import { OrderDirection, TaskStatusEnum } from './enums.js';
 import { TASK_EVENT_KINDS, liveEvents, mapStream } from '../subscriptions.js';
 
@@ -148,6 +148,27 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const BulkResultRef = builder.objectRef<BulkResult>('BulkResult').implement({
+  description: 'What a bulk action did. With hasMore, call again with `after` to go on.',
+  fields: (t) => ({
+    changed: t.exposeInt('changed', { description: 'Tasks cancelled, retried or deleted.' }),
+    skipped: t.exposeInt('skipped', { description: 'Tasks read but left alone (changed meanwhile, or asked to cancel already).' }),
+    hasMore: t.exposeBoolean('hasMore'),
+    after: t.id({ nullable: true, description: 'The last task read: pass it as `after` to go on.', resolve: (r) => (r.lastId === null ? null : taskGlobalId(r.lastId)) }),
+  }),
+});
+
+/** One bulk mutation: at most `limit` of the tasks `filter` matches, after `after`. */
+function bulkField(t: Parameters<Parameters<typeof builder.mutationFields>[0]>[0], action: 'cancel' | 'retry' | 'delete', description: string) {
+  return t.field({
+    type: BulkResultRef,
+    description,
+    args: { filter: t.arg({ type: TaskFilterInput, required: true }), limit: t.arg.int(), after: t.arg.id() },
+    resolve: (_root, args, ctx) =>
+      ctx.store.bulk(action, args.filter, { limit: args.limit ?? null, after: args.after ? parseTaskId(args.after, 'after') : null }),
+  });
+}
+
 const UpdateTaskInput = builder.inputType('UpdateTaskInput', {
   fields: (t) => ({
     payload: t.field({ type: 'JSON' }),
@@ -168,6 +189,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) =>
       ctx.store.cancel(parseTaskId(args.id), args.reason, ctx.principal.role === 'producer' ? ctx.principal.tokenId : null),
   }),
+  cancelTasks: bulkField(t, 'cancel', 'Cancels the QUEUED, BLOCKED and RUNNING tasks the filter matches (at most limit, default 500, per call), as cancelTask would.'),
+  retryTasks: bulkField(t, 'retry', 'Retries the FAILED and CANCELLED tasks the filter matches (at most limit per call), as retryTask would.'),
+  deleteTasks: bulkField(t, 'delete', 'Deletes the finished tasks the filter matches (at most limit per call), with their logs.'),
   updateTask: t.field({
     type: TaskRef,
     description:

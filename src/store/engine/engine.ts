@@ -16,6 +16,7 @@ import type {
   EnqueueInput,
   EnqueueResult,
   FailInput,
+  BulkResult,
   QueuePause,
   ReleaseInput,
   TaskEdit,
@@ -67,6 +68,7 @@ import { enqueueMany, enqueueOne, scalarText } from './ops/enqueue.js';
 import { appendLog, complete, fail, heartbeat, release, reportProgress } from './ops/leases.js';
 import { cleanupBatch, trimEvents } from './ops/retention.js';
 import { fireDueSchedules, normalizeSchedule, setScheduleEnabled, toSchedule, upsertSchedule } from './ops/schedules.js';
+import { BULK_STATUSES, bulk, type BulkAction } from './ops/bulk.js';
 import { setPaused } from './ops/pauses.js';
 import { sweep } from './ops/sweep.js';
 import { idPage, taskPage, taskQuery, decodeCursor } from './rules/paging.js';
@@ -151,6 +153,22 @@ export class Engine implements TaskStore {
 
   async retry(id: number): Promise<Task> {
     return this.driver.write(retry(requireTaskId(id, 'id'), this.env));
+  }
+
+  async bulk(action: BulkAction, filter: TaskFilter | null, options: { limit?: number | null; after?: number | null } = {}): Promise<BulkResult> {
+    if (!(action in BULK_STATUSES)) throw validation(`unknown bulk action ${String(action)}`, 'action');
+    const checked = checkFilter(filter);
+    const max = optionalInt(options.limit, 'limit', 1, LIMITS.batch) ?? 500;
+    const after = options.after === undefined || options.after === null ? null : requireTaskId(options.after, 'after');
+    const acted: readonly TaskStatus[] = BULK_STATUSES[action];
+    const status = checked.status ? checked.status.filter((s) => acted.includes(s)) : acted;
+    if (status.length === 0) return { changed: 0, skipped: 0, hasMore: false, lastId: null };
+    const query = { filter: { ...checked, status }, key: null, desc: false, after: after === null ? null : [after], limit: max + 1 };
+    const rows = await this.read(call('listTasks', query));
+    const ids = rows.slice(0, max).map((t) => t.id);
+    if (ids.length === 0) return { changed: 0, skipped: 0, hasMore: false, lastId: null };
+    const r = await this.driver.write(bulk(action, ids, 'cancelled by a bulk action', this.env));
+    return { ...r, hasMore: rows.length > max, lastId: ids[ids.length - 1]! };
   }
 
   async update(id: number, edit: TaskEdit, onlyCreatedBy: string | null = null): Promise<Task> {
