@@ -455,7 +455,8 @@ export interface TaskStore {
   failMany(inputs: readonly FailInput[]): Promise<Task[]>;
   /** `onlyCreatedBy`: refuse (FORBIDDEN) unless the task was enqueued with this token id. */
   cancel(id: number, reason?: string | null, onlyCreatedBy?: string | null): Promise<Task>;
-  retry(id: number): Promise<Task>;
+  /** FAILED or CANCELLED back to QUEUED (or BLOCKED), attempts reset; with `payload`, run with that payload instead. */
+  retry(id: number, options?: { payload?: unknown }): Promise<Task>;
   /**
    * Changes a QUEUED, BLOCKED or FAILED task's payload, priority, runAfter or maxAttempts
    * (an UPDATED event); other statuses give INVALID_STATE. `onlyCreatedBy` as for cancel.

@@ -770,3 +770,16 @@ describe('bulk actions', () => {
     expect((await t.ok(`query($id: ID!) { task(id: $id) { status } }`, { id: keep.id })).task.status).toBe('QUEUED');
   });
 });
+
+describe('retryTask with a payload', () => {
+  it('runs a failed task again with the payload given', async () => {
+    const t = await setup();
+    const task = await t.enqueue({ type: 'a', payload: { url: 'bad' }, maxAttempts: 1 });
+    const [c] = await t.claim({ workerId: 'w1' });
+    await t.ok(`mutation($input: FailTaskInput!) { failTask(input: $input) { status } }`, { input: { taskId: task.id, leaseToken: c!.leaseToken, error: 'x' } });
+    const r = await t.ok(`mutation($id: ID!, $p: JSON) { retryTask(id: $id, payload: $p) { status attempts payload } }`, { id: task.id, p: { url: 'good' } });
+    expect(r.retryTask).toEqual({ status: 'QUEUED', attempts: 0, payload: { url: 'good' } });
+    const bad = await t.gql(`mutation($id: ID!) { retryTask(id: $id, payload: [1]) { status } }`, { id: task.id });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('VALIDATION'); // checked before anything is read or written
+  });
+});

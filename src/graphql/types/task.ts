@@ -209,9 +209,9 @@ builder.mutationFields((t) => ({
   }),
   retryTask: t.field({
     type: TaskRef,
-    description: 'FAILED or CANCELLED back to QUEUED, attempts reset.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.store.retry(parseTaskId(args.id)),
+    description: 'FAILED or CANCELLED back to QUEUED, attempts reset; with payload, with that payload.',
+    args: { id: t.arg.id({ required: true }), payload: t.arg({ type: 'JSON', description: 'Run it with this payload instead (a fix for what made it fail).' }) },
+    resolve: (_root, args, ctx) => ctx.store.retry(parseTaskId(args.id), { payload: args.payload ?? null }),
   }),
 }));
 

@@ -74,7 +74,7 @@ import { sweep } from './ops/sweep.js';
 import { idPage, taskPage, taskQuery, decodeCursor } from './rules/paging.js';
 import { foldStats } from './rules/stats.js';
 import { call, type Unit } from './unit.js';
-import type { LeaseRef } from '../driver.js';
+import type { LeaseRef, StoredEdit } from '../driver.js';
 
 export interface EngineOptions {
   now?: () => number;
@@ -151,8 +151,17 @@ export class Engine implements TaskStore {
     return this.driver.write(cancel(taskId, why, onlyCreatedBy ?? null, this.env));
   }
 
-  async retry(id: number): Promise<Task> {
-    return this.driver.write(retry(requireTaskId(id, 'id'), this.env));
+  async retry(id: number, options: { payload?: unknown } = {}): Promise<Task> {
+    const taskId = requireTaskId(id, 'id');
+    const edit = options.payload === undefined || options.payload === null ? null : this.payloadEdit(options.payload);
+    return this.driver.write(retry(taskId, this.env, edit));
+  }
+
+  /** An edit of the payload alone (and the format derived from it). */
+  private payloadEdit(value: unknown): StoredEdit {
+    const payload = jsonObject(value, 'payload', this.env.maxPayloadBytes);
+    const format = scalarText((JSON.parse(payload) as { format?: unknown }).format);
+    return { payload, format, priority: null, runAfter: null, maxAttempts: null };
   }
 
   async bulk(action: BulkAction, filter: TaskFilter | null, options: { limit?: number | null; after?: number | null } = {}): Promise<BulkResult> {
@@ -174,14 +183,14 @@ export class Engine implements TaskStore {
   async update(id: number, edit: TaskEdit, onlyCreatedBy: string | null = null): Promise<Task> {
     const taskId = requireTaskId(id, 'id');
     requireObject(edit);
-    const payload = edit.payload === undefined || edit.payload === null ? null : jsonObject(edit.payload, 'payload', this.env.maxPayloadBytes);
+    const withPayload = edit.payload === undefined || edit.payload === null ? null : this.payloadEdit(edit.payload);
     const runAfter = edit.runAfter === undefined || edit.runAfter === null ? null : edit.runAfter;
     if (runAfter !== null && (typeof runAfter !== 'number' || !Number.isFinite(runAfter) || runAfter < 0)) {
       throw validation('runAfter is not a valid time', 'runAfter');
     }
     const stored = {
-      payload,
-      format: payload === null ? null : scalarText((JSON.parse(payload) as { format?: unknown }).format),
+      payload: withPayload?.payload ?? null,
+      format: withPayload?.format ?? null,
       priority: optionalInt(edit.priority, 'priority', -LIMITS.priority, LIMITS.priority),
       runAfter: runAfter === null ? null : Math.trunc(runAfter),
       maxAttempts: optionalInt(edit.maxAttempts, 'maxAttempts', 1, LIMITS.maxAttempts),

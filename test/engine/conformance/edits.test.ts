@@ -57,4 +57,17 @@ describe('update', () => {
     await expectError(store.update(task.id, { priority: 1 }, 'tok-b'), 'FORBIDDEN');
     expect((await store.update(task.id, { priority: 1 }, 'tok-a')).priority).toBe(1);
   });
+
+  it('retry with a payload runs the task again with that payload, in one REQUEUED change', async () => {
+    const { store, taskKinds } = await makeStore();
+    const { task } = await store.enqueue({ type: 'job', payload: { url: 'bad' }, maxAttempts: 1 });
+    const [c] = await store.claim({ workerId: 'w' });
+    await store.fail({ taskId: task.id, leaseToken: c!.leaseToken, error: 'bad url' });
+    const retried = await store.retry(task.id, { payload: { url: 'good', format: 'png' } });
+    expect(retried).toMatchObject({ status: 'QUEUED', attempts: 0, payload: { url: 'good', format: 'png' }, format: 'png' });
+    expect(taskKinds().slice(-1)).toEqual(['REQUEUED']);
+    await expectError(store.retry(task.id, { payload: { url: 'again' } }), 'INVALID_STATE');
+    expect((await store.getTask(task.id))?.payload).toEqual({ url: 'good', format: 'png' });
+  });
 });
+

@@ -51,8 +51,8 @@ export function* cancel(taskId: number, why: string, onlyCreatedBy: string | nul
   throw invalidState(`task ${taskId} is ${task.status} and can no longer be cancelled`, { status: task.status });
 }
 
-/** A FAILED or CANCELLED task starts over: QUEUED, or BLOCKED while its dependencies run. */
-export function* retry(taskId: number, env: EngineEnv): Unit<Task> {
+/** A FAILED or CANCELLED task starts over: QUEUED, or BLOCKED while its dependencies run; with `edit`, with a new payload. */
+export function* retry(taskId: number, env: EngineEnv, edit: StoredEdit | null = null): Unit<Task> {
   const now = env.now();
   const task = yield* call('lockTask', taskId);
   if (!task) throw notFound('task', taskId);
@@ -61,7 +61,9 @@ export function* retry(taskId: number, env: EngineEnv): Unit<Task> {
   }
   const { status, reason } = yield* dependencyState(yield* call('dependencyIdsOf', taskId));
   if (status === 'CANCELLED') throw invalidState(`task ${taskId} cannot run: ${reason}; retry that task first`);
-  const t = (yield* call('resetIfRetryable', taskId, status, now)) ?? changedMeanwhile(taskId);
+  let t = (yield* call('resetIfRetryable', taskId, status, now)) ?? changedMeanwhile(taskId);
+  // With a new payload (a fix for what made it fail), in the same transaction.
+  if (edit) t = (yield* call('updateIfEditable', taskId, edit, now)) ?? changedMeanwhile(taskId);
   yield* taskEvent('REQUEUED', t, now);
   return t;
 }
