@@ -423,4 +423,34 @@ describe('the dashboard', () => {
     expect(await s.app.store.listPauses()).toMatchObject([{ queue: 'media', type: 'resize' }]);
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  test('acts on every task the current filter matches, after a confirmation', async () => {
+    const s = await startServer();
+    for (let i = 0; i < 3; i++) await enqueue(s, { type: 'spam', payload: { i } });
+    const ham = await enqueue(s, { type: 'ham', payload: {} });
+    const { page, pageErrors } = await openDashboard(s);
+    const count = async (status: string, type: string) =>
+      (await s.gql<{ tasks: { totalCount: number } }>(`{ tasks(filter: { status: [${status}], type: ["${type}"] }) { totalCount } }`)).tasks.totalCount;
+    await page.fill(sel('filter-type'), 'spam');
+    // Declined: nothing happens.
+    page.once('dialog', (d) => void d.dismiss());
+    await page.click(sel('bulk-cancel'));
+    expect(await count('CANCELLED', 'spam')).toBe(0);
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
+    await page.click(sel('bulk-cancel'));
+    await waitForAttr(page, 'connection-status', 'data-bulk', 'cancel:3');
+    expect(dialogs[0]).toMatch(/^Cancel every queued, blocked and running task that matches the current filter\?/);
+    expect(await count('CANCELLED', 'spam')).toBe(3);
+    expect(await count('QUEUED', 'ham')).toBe(1);
+    await page.click(sel('bulk-retry'));
+    await waitForAttr(page, 'connection-status', 'data-bulk', 'retry:3');
+    expect(await count('QUEUED', 'spam')).toBe(3);
+    expect((await s.app.store.getTask(ham.n))?.status).toBe('QUEUED');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });
+

@@ -152,6 +152,19 @@ export const PAUSE_MUTATION = /* GraphQL */ `
 export const RESUME_MUTATION = /* GraphQL */ `
   mutation DashboardResume($input: QueuePauseInput!) { resumeQueue(input: $input) { queue type pausedAt } }`;
 
+export type BulkAction = 'cancel' | 'retry' | 'delete';
+export interface BulkResult {
+  changed: number;
+  skipped: number;
+  hasMore: boolean;
+  after: string | null;
+}
+/** cancelTasks, retryTasks or deleteTasks, one bounded call. */
+export const bulkMutation = (action: BulkAction) => /* GraphQL */ `
+  mutation DashboardBulk($filter: TaskFilter!, $after: ID) {
+    result: ${action}Tasks(filter: $filter, after: $after) { changed skipped hasMore after }
+  }`;
+
 export const WORKERS_QUERY = /* GraphQL */ `
   query DashboardWorkers { workers { ...WorkerFields } }
   ${WORKER_FIELDS}`;

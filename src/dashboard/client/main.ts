@@ -13,6 +13,9 @@ import {
   RETRY_TASK_MUTATION,
   TASK_EVENTS_SUBSCRIPTION,
   WORKER_UPDATED_SUBSCRIPTION,
+  bulkMutation,
+  type BulkAction,
+  type BulkResult,
   type CancelTaskResult,
   type QueueStatsResult,
   type RetryTaskResult,
@@ -200,6 +203,43 @@ filters.addEventListener('submit', (e) => {
   e.preventDefault();
   filterChanged(0);
 });
+
+// --- bulk actions on the current filter --------------------------------------------
+
+const BULK_WORDS: Record<BulkAction, { verb: string; past: string; what: string }> = {
+  cancel: { verb: 'Cancel', past: 'cancelled', what: 'queued, blocked and running' },
+  retry: { verb: 'Retry', past: 'retried', what: 'failed and cancelled' },
+  delete: { verb: 'Delete', past: 'deleted', what: 'finished' },
+};
+
+/** Runs the bounded calls one after another until nothing more matches; returns the count changed. */
+async function runBulk(action: BulkAction, filter: TaskFilter): Promise<number> {
+  let changed = 0;
+  let after: string | null = null;
+  for (;;) {
+    const { result }: { result: BulkResult } = await request(config, bulkMutation(action), { filter, after });
+    changed += result.changed;
+    if (!result.hasMore) return changed;
+    after = result.after;
+  }
+}
+
+for (const button of filters.querySelectorAll<HTMLButtonElement>('[data-bulk]')) {
+  button.addEventListener('click', () => {
+    const action = button.dataset.bulk as BulkAction;
+    const words = BULK_WORDS[action];
+    const filter = readFilter();
+    if (!confirm(`${words.verb} every ${words.what} task that matches the current filter?`)) return;
+    button.disabled = true;
+    void runBulk(action, filter)
+      .then((n) => {
+        connection.dataset.bulk = `${action}:${n}`;
+        return table.reload();
+      })
+      .catch((e) => showError(ApiError.from(e), `${words.verb.toLowerCase()} all`))
+      .finally(() => (button.disabled = false));
+  });
+}
 
 setInterval(() => {
   table.refreshAges();
