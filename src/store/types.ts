@@ -140,9 +140,21 @@ export interface EnqueueInput {
   idempotencyKey?: string | null;
   correlationId?: string | null;
   dependsOn?: readonly number[] | null;
+  /**
+   * When idempotencyKey names a task already: RETURN_EXISTING (the default) returns it as
+   * it is; REPLACE gives a still-QUEUED (or BLOCKED) one this payload (and priority, if given);
+   * DEBOUNCE does that and moves its runAfter out to this enqueue's, at most
+   * maxDelaySeconds after the task was first enqueued. A task that started is returned as is.
+   */
+  onDuplicate?: DuplicatePolicy | null;
+  /** DEBOUNCE's cap: the task runs at most this long after its first enqueue. */
+  maxDelaySeconds?: number | null;
   /** Id of the API token that enqueued it (set by the API layer, not by clients). */
   createdBy?: string | null;
 }
+
+export type DuplicatePolicy = 'RETURN_EXISTING' | 'REPLACE' | 'DEBOUNCE';
+export const DUPLICATE_POLICIES: readonly DuplicatePolicy[] = ['RETURN_EXISTING', 'REPLACE', 'DEBOUNCE'];
 
 export interface EnqueueResult {
   task: Task;

@@ -783,3 +783,16 @@ describe('retryTask with a payload', () => {
     expect(bad.errors?.[0]?.extensions?.code).toBe('VALIDATION'); // checked before anything is read or written
   });
 });
+
+describe('enqueueTask onDuplicate', () => {
+  it('REPLACE gives the queued task the new payload; an unknown policy is refused by the schema', async () => {
+    const t = await setup();
+    const q = `mutation($input: EnqueueTaskInput!) { enqueueTask(input: $input) { created task { id payload } } }`;
+    const first = (await t.ok(q, { input: { type: 'a', payload: { v: 1 }, idempotencyKey: 'k' } })).enqueueTask;
+    const second = (await t.ok(q, { input: { type: 'a', payload: { v: 2 }, idempotencyKey: 'k', onDuplicate: 'REPLACE' } })).enqueueTask;
+    expect(second).toEqual({ created: false, task: { id: first.task.id, payload: { v: 2 } } });
+    const bad = await t.gql(q, { input: { type: 'a', payload: {}, idempotencyKey: 'k', onDuplicate: 'MERGE' } });
+    expect(bad.errors?.length).toBeGreaterThan(0);
+    expect((await t.ok(`query($id: ID!) { task(id: $id) { payload } }`, { id: first.task.id })).task.payload).toEqual({ v: 2 });
+  });
+});

@@ -2,6 +2,7 @@ import type { EnqueueInput } from '../../store/index.js';
 import { DEFAULTS, LIMITS, TaskwireError } from '../../store/index.js';
 import { builder } from '../builder.js';
 import { parseTaskId } from '../ids.js';
+import { DuplicatePolicyEnum } from './enums.js';
 import { TaskRef } from './task.js';
 
 export const EnqueueTaskInputRef = builder.inputType('EnqueueTaskInput', {
@@ -15,7 +16,13 @@ export const EnqueueTaskInputRef = builder.inputType('EnqueueTaskInput', {
     delaySeconds: t.int(),
     maxAttempts: t.int({ description: `Default ${DEFAULTS.maxAttempts}.` }),
     timeoutSeconds: t.int(),
-    idempotencyKey: t.string({ description: 'The same key again returns the existing task, with created = false.' }),
+    idempotencyKey: t.string({ description: 'The same key again returns the existing task, with created = false (see onDuplicate).' }),
+    onDuplicate: t.field({
+      type: DuplicatePolicyEnum,
+      description:
+        'When idempotencyKey names a task already. RETURN_EXISTING (default): returned as it is. REPLACE: a still-QUEUED (or BLOCKED) one takes this payload (and priority, if given). DEBOUNCE: that, and its runAfter moves to this enqueue\'s, at most maxDelaySeconds after its first enqueue. A task that started is returned as it is.',
+    }),
+    maxDelaySeconds: t.int({ description: "DEBOUNCE's cap: the task runs at most this long after its first enqueue." }),
     correlationId: t.string(),
     dependsOn: t.idList({ description: 'The task stays BLOCKED until all of these SUCCEEDED.' }),
   }),

@@ -1,4 +1,4 @@
-import { TASK_EVENT_KINDS } from '../../store/index.js';
+import { DUPLICATE_POLICIES, TASK_EVENT_KINDS } from '../../store/index.js';
 import { builder } from '../builder.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
@@ -19,3 +19,4 @@ export const LogLevelEnum = builder.enumType('LogLevel', { values: ['DEBUG', 'IN
 export const WorkerStatusEnum = builder.enumType('WorkerStatus', { values: ['ACTIVE', 'STALE', 'STOPPED'] as const });
 export const OrderDirection = builder.enumType('OrderDirection', { values: ['ASC', 'DESC'] as const });
 export const TaskEventKindEnum = builder.enumType('TaskEventKind', { values: TASK_EVENT_KINDS });
+export const DuplicatePolicyEnum = builder.enumType('DuplicatePolicy', { values: DUPLICATE_POLICIES });

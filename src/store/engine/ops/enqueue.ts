@@ -1,6 +1,6 @@
 /** Enqueue: input checks, idempotency, the initial status from dependencies. */
 import { TaskwireError, validation } from '../../errors.js';
-import type { EnqueueInput, EnqueueResult, JsonObject, Task } from '../../types.js';
+import { DUPLICATE_POLICIES, type DuplicatePolicy, type EnqueueInput, type EnqueueResult, type JsonObject, type Task } from '../../types.js';
 import { isPlainObject, jsonObject, optionalInt, optionalString, requireString, requireTaskId } from '../../validate.js';
 import { DEFAULTS, LIMITS } from '../defaults.js';
 import type { EngineEnv } from '../env.js';
@@ -20,6 +20,9 @@ export interface NormalizedEnqueue {
   idempotencyKey: string | null;
   correlationId: string | null;
   dependsOn: number[];
+  onDuplicate: DuplicatePolicy;
+  /** DEBOUNCE's cap (ms after the first enqueue); null: none. */
+  maxDelayMs: number | null;
 }
 
 /** Checks an enqueue input and fills in the defaults; JSON values become text. */
@@ -56,7 +59,12 @@ export function normalizeEnqueue(input: EnqueueInput, now: number, maxPayloadByt
     }
     dependsOn = [...new Set(input.dependsOn.map((id) => requireTaskId(id, 'dependsOn')))];
   }
-  return { queue, type, priority, payload, compatibility, runAfter, maxAttempts, timeoutSeconds, idempotencyKey, correlationId, dependsOn };
+  const onDuplicate = input.onDuplicate ?? 'RETURN_EXISTING';
+  if (!DUPLICATE_POLICIES.includes(onDuplicate)) throw validation(`onDuplicate must be one of ${DUPLICATE_POLICIES.join(', ')}`, 'onDuplicate');
+  const maxDelaySeconds = optionalInt(input.maxDelaySeconds, 'maxDelaySeconds', 0, LIMITS.delaySeconds);
+  if (onDuplicate !== 'RETURN_EXISTING' && idempotencyKey === null) throw validation(`onDuplicate ${onDuplicate} needs an idempotencyKey`, 'onDuplicate');
+  const maxDelayMs = maxDelaySeconds === null ? null : maxDelaySeconds * 1000;
+  return { queue, type, priority, payload, compatibility, runAfter, maxAttempts, timeoutSeconds, idempotencyKey, correlationId, dependsOn, onDuplicate, maxDelayMs };
 }
 
 /**
@@ -79,7 +87,7 @@ export function enqueueOne(input: EnqueueInput, now: number, env: EngineEnv): Un
 function* insertChecked(input: EnqueueInput, n: NormalizedEnqueue, createdBy: string | null, now: number): Unit<EnqueueResult> {
   if (n.idempotencyKey !== null) {
     const existing = yield* call('taskByKey', n.idempotencyKey);
-    if (existing) return { task: existing, created: false };
+    if (existing) return { task: yield* onDuplicate(existing, n, input.priority !== undefined && input.priority !== null, now), created: false };
   }
   const { status, reason } = yield* dependencyState(n.dependsOn);
   const finishedAt = status === 'CANCELLED' ? now : null;
@@ -148,6 +156,27 @@ function* insertChecked(input: EnqueueInput, n: NormalizedEnqueue, createdBy: st
     yield* taskEvent('CANCELLED', task, now);
   }
   return { task, created: true };
+}
+
+/**
+ * The enqueue policy for a key that names a task already. REPLACE and DEBOUNCE edit it
+ * only while no worker has it (TRANSITIONS.edit, QUEUED or BLOCKED here: a FAILED one
+ * is history), under its lock; an UPDATED event says so. Otherwise it is returned as is.
+ */
+function* onDuplicate(existing: Task, n: NormalizedEnqueue, priorityGiven: boolean, now: number): Unit<Task> {
+  if (n.onDuplicate === 'RETURN_EXISTING' || (existing.status !== 'QUEUED' && existing.status !== 'BLOCKED')) return existing;
+  const locked = yield* call('lockTask', existing.id);
+  if (!locked || (locked.status !== 'QUEUED' && locked.status !== 'BLOCKED')) return locked ?? existing;
+  let runAfter: number | null = null;
+  if (n.onDuplicate === 'DEBOUNCE') {
+    runAfter = n.maxDelayMs === null ? n.runAfter : Math.min(n.runAfter, locked.createdAt + n.maxDelayMs);
+  }
+  const format = scalarText((JSON.parse(n.payload) as JsonObject).format);
+  const edit = { payload: n.payload, format, priority: priorityGiven ? n.priority : null, runAfter, maxAttempts: null };
+  const t = yield* call('updateIfEditable', existing.id, edit, now);
+  if (!t) return locked;
+  yield* taskEvent('UPDATED', t, now);
+  return t;
 }
 
 /**
