@@ -15,6 +15,7 @@ export const ClientTaskFields = graphql(`
     errorMessage
     progress
     progressMessage
+    metadata
     attempts
     maxAttempts
     priority

@@ -234,6 +234,8 @@ export interface Ops {
   extendLeaseIfHeld(leases: readonly { taskId: number; leaseToken: string }[], workerId: string, until: number): ({ leaseUntil: number; cancelRequested: boolean } | null)[];
   cancelRequestedOf(taskId: number): boolean | null;
   setProgressIfLeased(ref: LeaseRef, progress: number, message: string | null, now: number): Task | null;
+  /** Replaces the task's metadata (JSON text) while the lease is current; else null. */
+  setMetadataIfLeased(ref: LeaseRef, metadata: string, now: number): Task | null;
   /**
    * SUCCEEDED, for each lease that is current (`results[i]` goes with `refs[i]`); null in
    * the place of each that is not. One statement for a whole batch.
@@ -372,6 +374,7 @@ export type TaskOpName =
   | 'extendLeaseIfHeld'
   | 'cancelRequestedOf'
   | 'setProgressIfLeased'
+  | 'setMetadataIfLeased'
   | 'finishIfLeased'
   | 'releaseIfLeased'
   | 'endAttemptIfCurrent'

@@ -35,6 +35,7 @@ export interface TaskRow {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+  metadata: string | null;
 }
 
 /** The task columns, in the order that toTaskFromValues reads them. */
@@ -42,7 +43,7 @@ export const TASK_FIELDS = [
   'id', 'queue', 'type', 'priority', 'payload', 'compatibility', 'region', 'format', 'status', 'attempts',
   'max_attempts', 'run_after', 'lease_until', 'locked_by', 'progress', 'progress_message', 'result', 'error_message',
   'cancel_requested', 'idempotency_key', 'correlation_id', 'timeout_seconds', 'created_by', 'created_at', 'updated_at',
-  'started_at', 'finished_at',
+  'started_at', 'finished_at', 'metadata',
 ] as const satisfies readonly (keyof TaskRow)[];
 
 export const TASK_COLUMNS = TASK_FIELDS.join(', ');
@@ -56,6 +57,7 @@ export function toTaskFromValues(v: readonly unknown[]): Task {
   const region = v[6] as string | null;
   const format = v[7] as string | null;
   const result = v[16] as string | null;
+  const metadata = v[27] as string | null;
   return {
     id: v[0] as number,
     queue: v[1] as string,
@@ -84,6 +86,7 @@ export function toTaskFromValues(v: readonly unknown[]): Task {
     updatedAt: v[24] as number,
     startedAt: v[25] as number | null,
     finishedAt: v[26] as number | null,
+    metadata: metadata === null ? null : JSON.parse(metadata),
   };
 }
 

@@ -42,7 +42,8 @@ export type TaskEventKind =
   | 'LEASE_EXPIRED'
   | 'REQUEUED'
   | 'RELEASED'
-  | 'UPDATED';
+  | 'UPDATED'
+  | 'METADATA';
 
 export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
   'ENQUEUED',
@@ -59,6 +60,7 @@ export const TASK_EVENT_KINDS: readonly TaskEventKind[] = [
   'REQUEUED',
   'RELEASED',
   'UPDATED',
+  'METADATA',
 ];
 
 /** Outbox rows that are not task events but travel the same way (cross-process, in order). */
@@ -94,6 +96,8 @@ export interface Task {
   updatedAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** Structured state its worker reports while it runs (updateTaskMetadata); kept across attempts. */
+  metadata: JsonObject | null;
 }
 
 export interface Worker {
@@ -225,6 +229,12 @@ export interface TaskEdit {
   /** ms since the epoch. */
   runAfter?: number | null;
   maxAttempts?: number | null;
+}
+
+/** The lease holder's metadata update: SET replaces, MERGE (the default) merges (JSON Merge Patch). */
+export interface MetadataInput extends LeaseRef {
+  metadata: unknown;
+  mode?: 'SET' | 'MERGE' | null;
 }
 
 /** A lease given back before its task started (a worker's prefetched task, at stop). */
@@ -457,6 +467,8 @@ export interface TaskStore {
   complete(input: CompleteInput): Promise<Task>;
   completeMany(inputs: readonly CompleteInput[]): Promise<Task[]>;
   fail(input: FailInput): Promise<Task>;
+  /** The lease holder sets or merges its task's metadata (kept across attempts); a METADATA event. */
+  updateMetadata(input: MetadataInput): Promise<Task>;
   /**
    * Gives leased tasks that never started back to the queue: QUEUED at once, the attempt
    * not counted (a task whose cancel was asked is CANCELLED instead). Leases no longer

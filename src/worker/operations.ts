@@ -56,6 +56,14 @@ export const ReportProgressMutation = graphql(`
   }
 `);
 
+export const UpdateTaskMetadataMutation = graphql(`
+  mutation WorkerUpdateTaskMetadata($input: UpdateTaskMetadataInput!) {
+    updateTaskMetadata(input: $input) {
+      id
+    }
+  }
+`);
+
 export const AppendTaskLogMutation = graphql(`
   mutation WorkerAppendTaskLog($input: AppendTaskLogInput!) {
     appendTaskLog(input: $input) {

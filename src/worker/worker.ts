@@ -69,6 +69,7 @@ import {
   FailTaskMutation,
   FailTasksMutation,
   ReleaseTasksMutation,
+  UpdateTaskMetadataMutation,
   HeartbeatMutation,
   ReportProgressMutation,
   TaskOutcomeQuery,
@@ -115,6 +116,13 @@ export interface TaskContext {
    * completion; resolves like progress(); never rejects.
    */
   log(level: LogLevel | Lowercase<LogLevel>, message: string, details?: unknown): Promise<void>;
+  /**
+   * Merges into the task's metadata (JSON Merge Patch: a null removes a key), which
+   * frontends see live. Sent in order with log lines; resolves like log(); never rejects.
+   */
+  mergeMetadata(patch: Record<string, unknown>): Promise<void>;
+  /** Replaces the task's metadata; as mergeMetadata otherwise. */
+  setMetadata(metadata: Record<string, unknown>): Promise<void>;
 }
 
 export type TaskHandler<Payload = unknown, Result = unknown> = (
@@ -486,6 +494,27 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
       });
   }
 
+  /**
+   * Sends a side-channel update of the task (a log line, metadata) after the ones before
+   * it; resolves once sent, or at once while offline; never rejects.
+   */
+  function inOrder(h: Held<Payload>, what: string, send: () => Promise<unknown>): Promise<void> {
+    if (h.phase !== 'running' || h.lost || h.abandoned) return Promise.resolve();
+    h.logChain = h.logChain.then(() =>
+      send().then(
+        () => {},
+        (e) => sideChannelFailed(h, e, what),
+      ),
+    );
+    return sentOrOffline(h.logChain);
+  }
+
+  function sendMetadata(h: Held<Payload>, metadata: Record<string, unknown>, mode: 'SET' | 'MERGE'): Promise<void> {
+    return inOrder(h, 'a metadata update', () =>
+      conn!.request(UpdateTaskMetadataMutation, { input: { taskId: h.task.id, leaseToken: h.leaseToken, metadata, mode } }),
+    );
+  }
+
   function makeContext(h: Held<Payload>): TaskContext {
     return {
       taskId: h.task.id,
@@ -511,21 +540,16 @@ export function createWorker<Payload = unknown, Result = unknown>(options: Worke
         return sentOrOffline(sent);
       },
       log(level, message, details) {
-        if (h.phase !== 'running' || h.lost || h.abandoned) return Promise.resolve();
         const upper = String(level).toUpperCase() as LogLevel;
         const lvl: LogLevel = LOG_LEVELS.has(upper) ? upper : 'INFO';
-        h.logChain = h.logChain.then(() =>
-          conn!
-            .request(AppendTaskLogMutation, {
-              input: { taskId: h.task.id, leaseToken: h.leaseToken, level: lvl, message: String(message), details: details ?? null },
-            })
-            .then(
-              () => {},
-              (e) => sideChannelFailed(h, e, 'a log line'),
-            ),
+        return inOrder(h, 'a log line', () =>
+          conn!.request(AppendTaskLogMutation, {
+            input: { taskId: h.task.id, leaseToken: h.leaseToken, level: lvl, message: String(message), details: details ?? null },
+          }),
         );
-        return sentOrOffline(h.logChain);
       },
+      mergeMetadata: (patch) => sendMetadata(h, patch, 'MERGE'),
+      setMetadata: (metadata) => sendMetadata(h, metadata, 'SET'),
     };
   }
 

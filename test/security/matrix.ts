@@ -221,6 +221,16 @@ export const OPS: OpSpec[] = [
     },
   },
   {
+    field: 'updateTaskMetadata',
+    kind: 'mutation',
+    allowed: WORK,
+    document: 'mutation M($input: UpdateTaskMetadataInput!) { updateTaskMetadata(input: $input) { id metadata } }',
+    prepare: async (fx) => {
+      const { task, leaseToken } = await fx.runningTask(W1);
+      return { variables: { input: { taskId: String(task.id), leaseToken, metadata: { step: 'one' } } } };
+    },
+  },
+  {
     field: 'failTasks',
     kind: 'mutation',
     allowed: WORK,

@@ -330,4 +330,26 @@ describe('createWorker against a real server', () => {
     expect(await getTask(server, waiting!)).toMatchObject({ status: 'QUEUED', attempts: 0 });
     expect(w.connected).toBe(false);
   });
+
+  test('metadata from the handler reaches the task in order with its log lines, before its completion', async () => {
+    const server = await startServer();
+    const [id] = await enqueueMany(server, [{ type: 'meta', payload: {} }]);
+    const w = worker(server, {
+      handler: async (_task, ctx) => {
+        await ctx.mergeMetadata({ step: 'resize', stats: { done: 1 } });
+        await ctx.log('info', 'resized');
+        await ctx.mergeMetadata({ stats: { total: 2 }, step: null });
+        return { ok: true };
+      },
+    });
+    const completed: string[] = [];
+    w.on('completed', (t) => completed.push(t.id));
+    await w.start();
+    await waitFor(() => completed.length === 1, 'the completion');
+    const t = await server.ok<{ task: { metadata: unknown } }>(`query($id: ID!) { task(id: $id) { metadata } }`, { id });
+    expect(t.task.metadata).toEqual({ stats: { done: 1, total: 2 } });
+    const kinds = (await server.store.eventsAfter(0, 100)).map((e) => e.kind).filter((k) => k !== 'WORKER_UPDATED');
+    expect(kinds).toEqual(['ENQUEUED', 'CLAIMED', 'METADATA', 'LOG_ADDED', 'METADATA', 'SUCCEEDED']);
+  });
 });
+

@@ -15,7 +15,7 @@ import * as types from './graphql.js';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment ClientTaskFields on Task {\n    id\n    type\n    queue\n    status\n    payload\n    result\n    errorMessage\n    progress\n    progressMessage\n    attempts\n    maxAttempts\n    priority\n    correlationId\n    cancelRequested\n    createdAt\n    updatedAt\n    runAfter\n    startedAt\n    finishedAt\n  }\n": typeof types.ClientTaskFieldsFragmentDoc,
+    "\n  fragment ClientTaskFields on Task {\n    id\n    type\n    queue\n    status\n    payload\n    result\n    errorMessage\n    progress\n    progressMessage\n    metadata\n    attempts\n    maxAttempts\n    priority\n    correlationId\n    cancelRequested\n    createdAt\n    updatedAt\n    runAfter\n    startedAt\n    finishedAt\n  }\n": typeof types.ClientTaskFieldsFragmentDoc,
     "\n  fragment ClientLogFields on TaskLog {\n    id\n    at\n    level\n    message\n    details\n  }\n": typeof types.ClientLogFieldsFragmentDoc,
     "\n  mutation ClientEnqueue($input: EnqueueTaskInput!) {\n    enqueueTask(input: $input) {\n      created\n      task {\n        ...ClientTaskFields\n      }\n    }\n  }\n": typeof types.ClientEnqueueDocument,
     "\n  query ClientTask($id: ID!) {\n    task(id: $id) {\n      ...ClientTaskFields\n    }\n  }\n": typeof types.ClientTaskDocument,
@@ -26,7 +26,7 @@ type Documents = {
     "\n  subscription ClientTaskLogAdded($taskId: ID!) {\n    taskLogAdded(taskId: $taskId) {\n      ...ClientLogFields\n    }\n  }\n": typeof types.ClientTaskLogAddedDocument,
 };
 const documents: Documents = {
-    "\n  fragment ClientTaskFields on Task {\n    id\n    type\n    queue\n    status\n    payload\n    result\n    errorMessage\n    progress\n    progressMessage\n    attempts\n    maxAttempts\n    priority\n    correlationId\n    cancelRequested\n    createdAt\n    updatedAt\n    runAfter\n    startedAt\n    finishedAt\n  }\n": types.ClientTaskFieldsFragmentDoc,
+    "\n  fragment ClientTaskFields on Task {\n    id\n    type\n    queue\n    status\n    payload\n    result\n    errorMessage\n    progress\n    progressMessage\n    metadata\n    attempts\n    maxAttempts\n    priority\n    correlationId\n    cancelRequested\n    createdAt\n    updatedAt\n    runAfter\n    startedAt\n    finishedAt\n  }\n": types.ClientTaskFieldsFragmentDoc,
     "\n  fragment ClientLogFields on TaskLog {\n    id\n    at\n    level\n    message\n    details\n  }\n": types.ClientLogFieldsFragmentDoc,
     "\n  mutation ClientEnqueue($input: EnqueueTaskInput!) {\n    enqueueTask(input: $input) {\n      created\n      task {\n        ...ClientTaskFields\n      }\n    }\n  }\n": types.ClientEnqueueDocument,
     "\n  query ClientTask($id: ID!) {\n    task(id: $id) {\n      ...ClientTaskFields\n    }\n  }\n": types.ClientTaskDocument,
@@ -40,7 +40,7 @@ const documents: Documents = {
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ClientTaskFields on Task {\n    id\n    type\n    queue\n    status\n    payload\n    result\n    errorMessage\n    progress\n    progressMessage\n    attempts\n    maxAttempts\n    priority\n    correlationId\n    cancelRequested\n    createdAt\n    updatedAt\n    runAfter\n    startedAt\n    finishedAt\n  }\n"): typeof import('./graphql.js').ClientTaskFieldsFragmentDoc;
+export function graphql(source: "\n  fragment ClientTaskFields on Task {\n    id\n    type\n    queue\n    status\n    payload\n    result\n    errorMessage\n    progress\n    progressMessage\n    metadata\n    attempts\n    maxAttempts\n    priority\n    correlationId\n    cancelRequested\n    createdAt\n    updatedAt\n    runAfter\n    startedAt\n    finishedAt\n  }\n"): typeof import('./graphql.js').ClientTaskFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

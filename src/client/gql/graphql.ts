@@ -48,6 +48,7 @@ export type TaskEventKind =
   | 'ENQUEUED'
   | 'FAILED'
   | 'LEASE_EXPIRED'
+  | 'METADATA'
   | 'PROGRESS'
   | 'RELEASED'
   | 'REQUEUED'
@@ -83,7 +84,7 @@ export type TaskStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
-export type ClientTaskFieldsFragment = { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null };
+export type ClientTaskFieldsFragment = { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, metadata: unknown, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null };
 
 export type ClientLogFieldsFragment = { id: string, at: string, level: LogLevel, message: string, details: unknown };
 
@@ -92,14 +93,14 @@ export type ClientEnqueueMutationVariables = Exact<{
 }>;
 
 
-export type ClientEnqueueMutation = { enqueueTask: { created: boolean, task: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } } };
+export type ClientEnqueueMutation = { enqueueTask: { created: boolean, task: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, metadata: unknown, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } } };
 
 export type ClientTaskQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ClientTaskQuery = { task: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } | null };
+export type ClientTaskQuery = { task: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, metadata: unknown, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } | null };
 
 export type ClientTasksSnapshotQueryVariables = Exact<{
   filter?: TaskFilter | null | undefined;
@@ -107,14 +108,14 @@ export type ClientTasksSnapshotQueryVariables = Exact<{
 }>;
 
 
-export type ClientTasksSnapshotQuery = { lastEventCursor: string, tasks: { edges: Array<{ node: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } }> } };
+export type ClientTasksSnapshotQuery = { lastEventCursor: string, tasks: { edges: Array<{ node: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, metadata: unknown, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } }> } };
 
 export type ClientTaskUpdatedSubscriptionVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ClientTaskUpdatedSubscription = { taskUpdated: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } };
+export type ClientTaskUpdatedSubscription = { taskUpdated: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, metadata: unknown, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } };
 
 export type ClientTaskEventsSubscriptionVariables = Exact<{
   filter?: TaskFilter | null | undefined;
@@ -122,7 +123,7 @@ export type ClientTaskEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type ClientTaskEventsSubscription = { taskEvents: { cursor: string, kind: TaskEventKind, at: string, task: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } } };
+export type ClientTaskEventsSubscription = { taskEvents: { cursor: string, kind: TaskEventKind, at: string, task: { id: string, type: string, queue: string, status: TaskStatus, payload: unknown, result: unknown, errorMessage: string | null, progress: number | null, progressMessage: string | null, metadata: unknown, attempts: number, maxAttempts: number, priority: number, correlationId: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, runAfter: string, startedAt: string | null, finishedAt: string | null } } };
 
 export type ClientTaskLogsQueryVariables = Exact<{
   id: string | number;
@@ -168,6 +169,7 @@ export const ClientTaskFieldsFragmentDoc = new TypedDocumentString(`
   errorMessage
   progress
   progressMessage
+  metadata
   attempts
   maxAttempts
   priority
@@ -208,6 +210,7 @@ export const ClientEnqueueDocument = new TypedDocumentString(`
   errorMessage
   progress
   progressMessage
+  metadata
   attempts
   maxAttempts
   priority
@@ -235,6 +238,7 @@ export const ClientTaskDocument = new TypedDocumentString(`
   errorMessage
   progress
   progressMessage
+  metadata
   attempts
   maxAttempts
   priority
@@ -267,6 +271,7 @@ export const ClientTasksSnapshotDocument = new TypedDocumentString(`
   errorMessage
   progress
   progressMessage
+  metadata
   attempts
   maxAttempts
   priority
@@ -294,6 +299,7 @@ export const ClientTaskUpdatedDocument = new TypedDocumentString(`
   errorMessage
   progress
   progressMessage
+  metadata
   attempts
   maxAttempts
   priority
@@ -326,6 +332,7 @@ export const ClientTaskEventsDocument = new TypedDocumentString(`
   errorMessage
   progress
   progressMessage
+  metadata
   attempts
   maxAttempts
   priority

@@ -87,7 +87,32 @@ const ReportProgressInput = builder.inputType('ReportProgressInput', {
   }),
 });
 
+const MetadataModeEnum = builder.enumType('MetadataMode', {
+  values: {
+    MERGE: { description: 'JSON Merge Patch: objects merge key by key, a null removes its key.' },
+    SET: { description: 'Replaces the whole object.' },
+  } as const,
+});
+
+const UpdateTaskMetadataInput = builder.inputType('UpdateTaskMetadataInput', {
+  fields: (t) => ({
+    taskId: t.id({ required: true }),
+    leaseToken: t.string({ required: true }),
+    metadata: t.field({ type: 'JSON', required: true }),
+    mode: t.field({ type: MetadataModeEnum, description: 'Default MERGE.' }),
+  }),
+});
+
 builder.mutationFields((t) => ({
+  updateTaskMetadata: t.field({
+    skipTypeScopes: true,
+    authScopes: { worker: true },
+    type: TaskRef,
+    description: "The lease holder sets or merges its task's metadata (at most 64 KB); subscribers see a METADATA event.",
+    args: { input: t.arg({ type: UpdateTaskMetadataInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.store.updateMetadata({ ...input, metadata: input.metadata, taskId: parseTaskId(input.taskId, 'taskId'), holder: leaseHolder(ctx), mode: input.mode ?? 'MERGE' }),
+  }),
   claimTasks: t.field({
     skipTypeScopes: true,
     authScopes: { worker: true },

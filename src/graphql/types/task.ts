@@ -41,6 +41,11 @@ export const TaskRef = builder.loadableNode('Task', {
     progress: t.exposeFloat('progress', { nullable: true, description: '0..1, reported by the worker.' }),
     progressMessage: t.exposeString('progressMessage', { nullable: true }),
     result: t.expose('result', { type: 'JSON', nullable: true }),
+    metadata: t.expose('metadata', {
+      type: 'JSON',
+      nullable: true,
+      description: 'Structured state its worker reports while it runs (updateTaskMetadata); kept across attempts.',
+    }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     cancelRequested: t.exposeBoolean('cancelRequested'),
     idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),

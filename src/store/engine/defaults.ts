@@ -47,6 +47,8 @@ export const LIMITS = {
   pageSize: 500,
   /** Largest capabilities, compatibility or log details object, in bytes of JSON. */
   smallJsonBytes: 64 * 1024,
+  /** A task's metadata, after a merge. */
+  metadataBytes: 64 * 1024,
   /** Events younger than this are never trimmed: a subscriber a moment behind still finds them. */
   eventGraceMs: 60_000,
 };

@@ -17,6 +17,8 @@ import type {
   EnqueueResult,
   FailInput,
   BulkResult,
+  JsonObject,
+  MetadataInput,
   QueuePause,
   ReleaseInput,
   TaskEdit,
@@ -65,7 +67,7 @@ import type { EngineEnv } from './env.js';
 import { claim } from './ops/claim.js';
 import { cancel, retry, update } from './ops/cancel-retry.js';
 import { enqueueMany, enqueueOne, scalarText } from './ops/enqueue.js';
-import { appendLog, complete, fail, heartbeat, release, reportProgress } from './ops/leases.js';
+import { appendLog, complete, fail, heartbeat, release, reportProgress, updateMetadata } from './ops/leases.js';
 import { cleanupBatch, trimEvents } from './ops/retention.js';
 import { fireDueSchedules, normalizeSchedule, setScheduleEnabled, toSchedule, upsertSchedule } from './ops/schedules.js';
 import { BULK_STATUSES, bulk, type BulkAction } from './ops/bulk.js';
@@ -234,6 +236,15 @@ export class Engine implements TaskStore {
     const progress = requireProgress(input.progress);
     const message = optionalString(input.message, 'message', LIMITS.messageLength);
     return this.driver.write(reportProgress(ref, progress, message, this.env));
+  }
+
+  async updateMetadata(input: MetadataInput): Promise<Task> {
+    requireObject(input);
+    const ref = leaseRef(input);
+    const patch = JSON.parse(jsonObject(input.metadata, 'metadata', LIMITS.metadataBytes)) as JsonObject;
+    const mode = input.mode ?? 'MERGE';
+    if (mode !== 'SET' && mode !== 'MERGE') throw validation('mode must be SET or MERGE', 'mode');
+    return this.driver.write(updateMetadata(ref, patch, mode, this.env));
   }
 
   complete(input: CompleteInput): Promise<Task> {

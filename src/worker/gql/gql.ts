@@ -19,6 +19,7 @@ type Documents = {
     "\n  mutation WorkerClaimTasks($input: ClaimTasksInput!) {\n    claimTasks(input: $input) {\n      leaseToken\n      leaseUntil\n      task {\n        ...WorkerTaskFields\n      }\n    }\n  }\n": typeof types.WorkerClaimTasksDocument,
     "\n  mutation WorkerHeartbeat($input: HeartbeatInput!) {\n    heartbeat(input: $input) {\n      leases {\n        taskId\n        lost\n        cancelRequested\n        leaseUntil\n      }\n    }\n  }\n": typeof types.WorkerHeartbeatDocument,
     "\n  mutation WorkerReportProgress($input: ReportProgressInput!) {\n    reportProgress(input: $input) {\n      id\n      cancelRequested\n    }\n  }\n": typeof types.WorkerReportProgressDocument,
+    "\n  mutation WorkerUpdateTaskMetadata($input: UpdateTaskMetadataInput!) {\n    updateTaskMetadata(input: $input) {\n      id\n    }\n  }\n": typeof types.WorkerUpdateTaskMetadataDocument,
     "\n  mutation WorkerAppendTaskLog($input: AppendTaskLogInput!) {\n    appendTaskLog(input: $input) {\n      id\n    }\n  }\n": typeof types.WorkerAppendTaskLogDocument,
     "\n  mutation WorkerCompleteTask($input: CompleteTaskInput!) {\n    completeTask(input: $input) {\n      id\n      status\n      attempts\n    }\n  }\n": typeof types.WorkerCompleteTaskDocument,
     "\n  mutation WorkerFailTask($input: FailTaskInput!) {\n    failTask(input: $input) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": typeof types.WorkerFailTaskDocument,
@@ -32,6 +33,7 @@ const documents: Documents = {
     "\n  mutation WorkerClaimTasks($input: ClaimTasksInput!) {\n    claimTasks(input: $input) {\n      leaseToken\n      leaseUntil\n      task {\n        ...WorkerTaskFields\n      }\n    }\n  }\n": types.WorkerClaimTasksDocument,
     "\n  mutation WorkerHeartbeat($input: HeartbeatInput!) {\n    heartbeat(input: $input) {\n      leases {\n        taskId\n        lost\n        cancelRequested\n        leaseUntil\n      }\n    }\n  }\n": types.WorkerHeartbeatDocument,
     "\n  mutation WorkerReportProgress($input: ReportProgressInput!) {\n    reportProgress(input: $input) {\n      id\n      cancelRequested\n    }\n  }\n": types.WorkerReportProgressDocument,
+    "\n  mutation WorkerUpdateTaskMetadata($input: UpdateTaskMetadataInput!) {\n    updateTaskMetadata(input: $input) {\n      id\n    }\n  }\n": types.WorkerUpdateTaskMetadataDocument,
     "\n  mutation WorkerAppendTaskLog($input: AppendTaskLogInput!) {\n    appendTaskLog(input: $input) {\n      id\n    }\n  }\n": types.WorkerAppendTaskLogDocument,
     "\n  mutation WorkerCompleteTask($input: CompleteTaskInput!) {\n    completeTask(input: $input) {\n      id\n      status\n      attempts\n    }\n  }\n": types.WorkerCompleteTaskDocument,
     "\n  mutation WorkerFailTask($input: FailTaskInput!) {\n    failTask(input: $input) {\n      id\n      status\n      attempts\n      runAfter\n    }\n  }\n": types.WorkerFailTaskDocument,
@@ -57,6 +59,10 @@ export function graphql(source: "\n  mutation WorkerHeartbeat($input: HeartbeatI
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation WorkerReportProgress($input: ReportProgressInput!) {\n    reportProgress(input: $input) {\n      id\n      cancelRequested\n    }\n  }\n"): typeof import('./graphql.js').WorkerReportProgressDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WorkerUpdateTaskMetadata($input: UpdateTaskMetadataInput!) {\n    updateTaskMetadata(input: $input) {\n      id\n    }\n  }\n"): typeof import('./graphql.js').WorkerUpdateTaskMetadataDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -71,6 +71,12 @@ export type LogLevel =
   | 'INFO'
   | 'WARN';
 
+export type MetadataMode =
+  /** JSON Merge Patch: objects merge key by key, a null removes its key. */
+  | 'MERGE'
+  /** Replaces the whole object. */
+  | 'SET';
+
 export type ReportProgressInput = {
   leaseToken: string;
   message?: string | null | undefined;
@@ -89,6 +95,14 @@ export type TaskStatus =
   /** Claimed by a worker under a lease. */
   | 'RUNNING'
   | 'SUCCEEDED';
+
+export type UpdateTaskMetadataInput = {
+  leaseToken: string;
+  metadata: unknown;
+  /** Default MERGE. */
+  mode?: MetadataMode | null | undefined;
+  taskId: string | number;
+};
 
 export type WorkerTaskFieldsFragment = { id: string, type: string, queue: string, payload: unknown, priority: number, attempts: number, maxAttempts: number, compatibility: unknown, region: string | null, format: string | null, correlationId: string | null, timeoutSeconds: number | null, createdAt: string };
 
@@ -112,6 +126,13 @@ export type WorkerReportProgressMutationVariables = Exact<{
 
 
 export type WorkerReportProgressMutation = { reportProgress: { id: string, cancelRequested: boolean } };
+
+export type WorkerUpdateTaskMetadataMutationVariables = Exact<{
+  input: UpdateTaskMetadataInput;
+}>;
+
+
+export type WorkerUpdateTaskMetadataMutation = { updateTaskMetadata: { id: string } };
 
 export type WorkerAppendTaskLogMutationVariables = Exact<{
   input: AppendTaskLogInput;
@@ -242,6 +263,13 @@ export const WorkerReportProgressDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WorkerReportProgressMutation, WorkerReportProgressMutationVariables>;
+export const WorkerUpdateTaskMetadataDocument = new TypedDocumentString(`
+    mutation WorkerUpdateTaskMetadata($input: UpdateTaskMetadataInput!) {
+  updateTaskMetadata(input: $input) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerUpdateTaskMetadataMutation, WorkerUpdateTaskMetadataMutationVariables>;
 export const WorkerAppendTaskLogDocument = new TypedDocumentString(`
     mutation WorkerAppendTaskLog($input: AppendTaskLogInput!) {
   appendTaskLog(input: $input) {

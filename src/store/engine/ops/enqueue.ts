@@ -148,6 +148,7 @@ function* insertChecked(input: EnqueueInput, n: NormalizedEnqueue, createdBy: st
     updatedAt: now,
     startedAt: null,
     finishedAt,
+    metadata: null,
   };
   if (n.dependsOn.length > 0) yield* call('insertDependencies', id, n.dependsOn);
   yield* taskEvent('ENQUEUED', task, now);

@@ -4,11 +4,14 @@
  * changes nothing, the lease is read to say why (rules/leases.ts), never to decide.
  */
 import { TaskwireError, leaseLost, notFound } from '../../errors.js';
-import type { HeartbeatResult, LeaseState, LogLevel, Task, TaskLog } from '../../types.js';
+import type { HeartbeatResult, JsonObject, LeaseState, LogLevel, Task, TaskLog } from '../../types.js';
+import { toJson } from '../../validate.js';
+import { LIMITS } from '../defaults.js';
 import type { LeaseRef } from '../../driver.js';
 import type { EngineEnv } from '../env.js';
 import { decideAttemptEnd, type AttemptCause } from '../rules/attempts.js';
 import { leaseMiss } from '../rules/leases.js';
+import { nextMetadata, type MetadataMode } from '../rules/metadata.js';
 import { call, type Unit } from '../unit.js';
 import { cancelDependents, unblockDependents } from './dependencies.js';
 import { addLog, taskEvent } from './outbox.js';
@@ -53,6 +56,23 @@ export function* reportProgress(ref: LeaseRef, progress: number, message: string
   const task = yield* call('setProgressIfLeased', ref, progress, message, now);
   if (!task) throw yield* leaseMissError(ref);
   yield* taskEvent('PROGRESS', task, now);
+  return task;
+}
+
+/**
+ * The lease holder sets (SET) or merges into (MERGE, JSON Merge Patch) its task's
+ * metadata; a METADATA event carries the task to subscribers. Merged under the task's
+ * lock, so two merges never lose each other's keys; the result is bounded in size.
+ */
+export function* updateMetadata(ref: LeaseRef, patch: JsonObject, mode: MetadataMode, env: EngineEnv): Unit<Task> {
+  const now = env.now();
+  const current = yield* call('lockTaskIfLeased', ref);
+  if (!current) throw yield* leaseMissError(ref);
+  const text = toJson(nextMetadata(current.metadata, patch, mode), 'metadata', LIMITS.metadataBytes);
+  // Under the lock just taken the lease cannot have changed: a miss here is a driver fault.
+  const task = yield* call('setMetadataIfLeased', ref, text, now);
+  if (!task) throw yield* leaseMissError(ref);
+  yield* taskEvent('METADATA', task, now);
   return task;
 }
 

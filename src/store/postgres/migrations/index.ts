@@ -10,11 +10,13 @@ import { quoteIdent } from '../connection.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_event_batches.js';
 import * as m003 from './003_queue_pauses.js';
+import * as m004 from './004_metadata.js';
 
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial', sql: m001.sql },
   { version: 2, name: 'event_batches', sql: m002.sql },
   { version: 3, name: 'queue_pauses', sql: m003.sql },
+  { version: 4, name: 'metadata', sql: m004.sql },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

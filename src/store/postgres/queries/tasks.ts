@@ -72,6 +72,10 @@ const q = {
      RETURNING t.lease_until, t.cancel_requested, c.n`,
   ),
   cancelRequestedOf: statement<{ c: boolean }>('cancel_requested_of', 'SELECT cancel_requested AS c FROM tasks WHERE id = $1'),
+  setMetadataIfLeased: statement<TaskRow>(
+    'set_metadata_if_leased',
+    `UPDATE tasks SET metadata = $4, updated_at = $5 WHERE ${LEASED} RETURNING ${TASK_COLUMNS}`,
+  ),
   setProgressIfLeased: statement<TaskRow>(
     'set_progress_if_leased',
     `UPDATE tasks SET progress = $4, progress_message = $5, updated_at = $6 WHERE ${LEASED} RETURNING ${TASK_COLUMNS}`,
@@ -228,6 +232,8 @@ export const taskQueries: TaskQueries = {
     return r ? r.c : null;
   },
 
+  setMetadataIfLeased: async ({ db }, ref, metadata, now) =>
+    one((await q.setMetadataIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder, metadata, now])).rows),
   setProgressIfLeased: async ({ db }, ref, progress, message, now) =>
     one((await q.setProgressIfLeased(db, [ref.taskId, ref.leaseToken, ref.holder, progress, message, now])).rows),
 

@@ -74,6 +74,7 @@ export function taskOps(sql: Statements): TaskOps {
            WHERE id = @id AND status = 'RUNNING' AND lease_token = @token AND locked_by = @worker
            RETURNING lease_until, cancel_requested`),
     cancelRequestedOf: sql.once('SELECT cancel_requested FROM tasks WHERE id = ?'),
+    setMetadataIfLeased: sql.taskUpdate(`UPDATE tasks SET metadata = @metadata, updated_at = @now WHERE ${LEASED}`),
     setProgressIfLeased: sql.taskUpdate(`UPDATE tasks SET progress = @progress, progress_message = @message, updated_at = @now WHERE ${LEASED}`),
     finishIfLeased: sql.taskUpdate(`UPDATE tasks SET status = 'SUCCEEDED', result = @result, finished_at = @now, updated_at = @now,
            lease_token = NULL, lease_until = NULL, timeout_at = NULL, progress = 1, error_message = NULL
@@ -235,6 +236,10 @@ export function taskOps(sql: Statements): TaskOps {
 
     releaseIfLeased(ref, now) {
       return q.releaseIfLeased({ id: ref.taskId, token: ref.leaseToken, holder: ref.holder, now });
+    },
+
+    setMetadataIfLeased(ref, metadata, now) {
+      return q.setMetadataIfLeased({ id: ref.taskId, token: ref.leaseToken, holder: ref.holder, metadata, now });
     },
 
     setProgressIfLeased(ref, progress, message, now) {
