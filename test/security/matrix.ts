@@ -33,6 +33,12 @@ export interface OpSpec {
   prepare(fx: Fixture): Promise<Prepared>;
 }
 
+/** Variables `{ input }` of a mutation on one lease of w1, with extra fields. */
+async function oneLease(fx: Fixture, fields: Record<string, unknown>): Promise<Prepared> {
+  const { task, leaseToken } = await fx.runningTask(W1);
+  return { variables: { input: { taskId: String(task.id), leaseToken, ...fields } } };
+}
+
 /** Variables of a batch mutation over two leases of w1, each input with its own extra fields. */
 async function twoLeases(fx: Fixture, extra: [Record<string, unknown>, Record<string, unknown>]): Promise<Prepared> {
   const inputs = [];
@@ -178,30 +184,21 @@ export const OPS: OpSpec[] = [
     kind: 'mutation',
     allowed: WORK,
     document: 'mutation M($input: ReportProgressInput!) { reportProgress(input: $input) { id progress } }',
-    prepare: async (fx) => {
-      const { task, leaseToken } = await fx.runningTask(W1);
-      return { variables: { input: { taskId: String(task.id), leaseToken, progress: 0.5, message: 'half' } } };
-    },
+    prepare: (fx) => oneLease(fx, { progress: 0.5, message: 'half' }),
   },
   {
     field: 'appendTaskLog',
     kind: 'mutation',
     allowed: WORK,
     document: 'mutation M($input: AppendTaskLogInput!) { appendTaskLog(input: $input) { id message } }',
-    prepare: async (fx) => {
-      const { task, leaseToken } = await fx.runningTask(W1);
-      return { variables: { input: { taskId: String(task.id), leaseToken, level: 'INFO', message: 'hello' } } };
-    },
+    prepare: (fx) => oneLease(fx, { level: 'INFO', message: 'hello' }),
   },
   {
     field: 'completeTask',
     kind: 'mutation',
     allowed: WORK,
     document: 'mutation M($input: CompleteTaskInput!) { completeTask(input: $input) { id status } }',
-    prepare: async (fx) => {
-      const { task, leaseToken } = await fx.runningTask(W1);
-      return { variables: { input: { taskId: String(task.id), leaseToken, result: { ok: true } } } };
-    },
+    prepare: (fx) => oneLease(fx, { result: { ok: true } }),
   },
   {
     field: 'completeTasks',
@@ -215,20 +212,14 @@ export const OPS: OpSpec[] = [
     kind: 'mutation',
     allowed: WORK,
     document: 'mutation M($input: FailTaskInput!) { failTask(input: $input) { id status } }',
-    prepare: async (fx) => {
-      const { task, leaseToken } = await fx.runningTask(W1);
-      return { variables: { input: { taskId: String(task.id), leaseToken, error: 'it broke', retryable: false } } };
-    },
+    prepare: (fx) => oneLease(fx, { error: 'it broke', retryable: false }),
   },
   {
     field: 'updateTaskMetadata',
     kind: 'mutation',
     allowed: WORK,
     document: 'mutation M($input: UpdateTaskMetadataInput!) { updateTaskMetadata(input: $input) { id metadata } }',
-    prepare: async (fx) => {
-      const { task, leaseToken } = await fx.runningTask(W1);
-      return { variables: { input: { taskId: String(task.id), leaseToken, metadata: { step: 'one' } } } };
-    },
+    prepare: (fx) => oneLease(fx, { metadata: { step: 'one' } }),
   },
   {
     field: 'failTasks',
