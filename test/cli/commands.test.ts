@@ -611,3 +611,17 @@ describe('bulk cancel, retry, delete', () => {
     expect((await taskwire(['bulk', 'delete'], { db })).stdout.trim()).toBe('deleted 0 tasks');
   });
 });
+
+describe('enqueue --on-duplicate', () => {
+  it('REPLACE gives the queued task of the key the new payload; an unknown policy exits 2', async () => {
+    const db = await freshDb('on-duplicate.db');
+    expect((await taskwire(['enqueue', '--type', 'a', '--payload', '{"v":1}', '--idempotency-key', 'k'], { db })).code).toBe(0);
+    const again = await taskwire(['enqueue', '--type', 'a', '--payload', '{"v":2}', '--idempotency-key', 'k', '--on-duplicate', 'replace'], { db });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await withDb(db, async (s) => (await s.getTaskByIdempotencyKey('k'))?.payload)).toEqual({ v: 2 });
+    const bad = await taskwire(['enqueue', '--type', 'a', '--payload', '{}', '--idempotency-key', 'k', '--on-duplicate', 'merge'], { db });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--on-duplicate takes RETURN_EXISTING, REPLACE, DEBOUNCE/);
+  });
+});
+

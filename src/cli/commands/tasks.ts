@@ -1,9 +1,11 @@
 /** The tasks: `enqueue`, `tasks list`, `tasks show`, `retry` and `cancel`. */
 import {
   DEFAULTS,
+  DUPLICATE_POLICIES,
   LIMITS,
   TASK_STATUSES,
   notFound,
+  type DuplicatePolicy,
   type EnqueueInput,
   type Task,
   type TaskFilter,
@@ -30,6 +32,13 @@ export function filterOf(values: Record<string, unknown>): TaskFilter {
   return { status, type: list(values.type as string | undefined), queue: (values.queue as string | undefined) ?? null };
 }
 
+function onDuplicateOption(value: string | undefined): DuplicatePolicy | null {
+  if (value === undefined) return null;
+  const policy = value.toUpperCase().replace(/-/g, '_') as DuplicatePolicy;
+  if (!DUPLICATE_POLICIES.includes(policy)) throw new UsageError(`--on-duplicate takes ${DUPLICATE_POLICIES.join(', ')} (got "${value}")`);
+  return policy;
+}
+
 export const taskCommands: Commands = {
   enqueue: {
     summary: 'add a task; prints its id and whether it was created',
@@ -42,6 +51,12 @@ export const taskCommands: Commands = {
       delay: { type: 'string', arg: 'duration', description: 'run no sooner than this from now: 30s, 15m, 12h, 7d' },
       'max-attempts': { type: 'string', arg: 'n', description: `attempts before the task FAILs (default: ${DEFAULTS.maxAttempts})` },
       'idempotency-key': { type: 'string', arg: 'key', description: 'a second enqueue with this key returns the first task' },
+      'on-duplicate': {
+        type: 'string',
+        arg: 'policy',
+        description: `with --idempotency-key, for a task still queued: ${DUPLICATE_POLICIES.join(', ')} (default RETURN_EXISTING)`,
+      },
+      'max-delay': { type: 'string', arg: 'duration', description: 'DEBOUNCE: run at most this long after the first enqueue' },
       region: { type: 'string', arg: 'region', description: 'only workers in this region may claim it' },
       'depends-on': { type: 'string', arg: 'ids', description: 'comma-separated ids of tasks that must succeed first' },
       ...dbOption,
@@ -65,6 +80,8 @@ export const taskCommands: Commands = {
         maxAttempts:
           values['max-attempts'] === undefined ? null : parseInteger(values['max-attempts'] as string, '--max-attempts', 1),
         idempotencyKey: (values['idempotency-key'] as string | undefined) ?? null,
+        onDuplicate: onDuplicateOption(values['on-duplicate'] as string | undefined),
+        maxDelaySeconds: values['max-delay'] === undefined ? null : durationOption(values['max-delay'] as string, '--max-delay') / 1000,
         compatibility: values.region === undefined ? null : { region: values.region },
         dependsOn: list(values['depends-on'] as string | undefined)?.map((id) => {
           if (!/^\d+$/.test(id)) throw new UsageError(`--depends-on takes task ids separated by commas, e.g. 1,2 (got "${id}")`);
