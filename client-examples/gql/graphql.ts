@@ -4,6 +4,11 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type DuplicatePolicy =
+  | 'DEBOUNCE'
+  | 'REPLACE'
+  | 'RETURN_EXISTING';
+
 export type EnqueueTaskInput = {
   /** Default {}. */
   compatibility?: unknown;
@@ -11,10 +16,14 @@ export type EnqueueTaskInput = {
   delaySeconds?: number | null | undefined;
   /** The task stays BLOCKED until all of these SUCCEEDED. */
   dependsOn?: Array<string | number> | null | undefined;
-  /** The same key again returns the existing task, with created = false. */
+  /** The same key again returns the existing task, with created = false (see onDuplicate). */
   idempotencyKey?: string | null | undefined;
   /** Default 5. */
   maxAttempts?: number | null | undefined;
+  /** DEBOUNCE's cap: the task runs at most this long after its first enqueue. */
+  maxDelaySeconds?: number | null | undefined;
+  /** When idempotencyKey names a task already. RETURN_EXISTING (default): returned as it is. REPLACE: a still-QUEUED (or BLOCKED) one takes this payload (and priority, if given). DEBOUNCE: that, and its runAfter moves to this enqueue's, at most maxDelaySeconds after its first enqueue. A task that started is returned as it is. */
+  onDuplicate?: DuplicatePolicy | null | undefined;
   payload: unknown;
   /** Default 100; lower runs first. */
   priority?: number | null | undefined;
