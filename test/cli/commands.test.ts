@@ -29,7 +29,7 @@ describe('help and usage', () => {
     expect(r.code).toBe(0);
     for (const name of [
       'serve', 'migrate', 'status', 'enqueue', 'tasks list', 'tasks show', 'retry', 'cancel',
-      'queue pause', 'queue resume', 'queue list', 'bulk cancel', 'bulk retry', 'bulk delete',
+      'tasks update', 'queue pause', 'queue resume', 'queue list', 'bulk cancel', 'bulk retry', 'bulk delete',
       'backup', 'cleanup', 'vacuum', 'checkpoint', 'token create', 'token list', 'token revoke',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name}\\s{2,}\\S`, 'm'));
@@ -622,6 +622,22 @@ describe('enqueue --on-duplicate', () => {
     const bad = await taskwire(['enqueue', '--type', 'a', '--payload', '{}', '--idempotency-key', 'k', '--on-duplicate', 'merge'], { db });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--on-duplicate takes RETURN_EXISTING, REPLACE, DEBOUNCE/);
+  });
+});
+
+describe('tasks update', () => {
+  it("changes a queued task's fields; a running one exits 1 with the reason; nothing to change exits 2", async () => {
+    const db = await freshDb('update.db');
+    const id = await withDb(db, async (s) => (await s.enqueue({ type: 'a', payload: { v: 1 } })).task.id);
+    const r = await taskwire(['tasks', 'update', String(id), '--payload', '{"v":2}', '--priority', '3', '--max-attempts', '9'], { db });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^task ${id} updated \\(QUEUED, priority 3, runs after .*, 9 attempts\\)`));
+    expect(await withDb(db, async (s) => (await s.getTask(id))?.payload)).toEqual({ v: 2 });
+    expect((await taskwire(['tasks', 'update', String(id)], { db })).code).toBe(2);
+    await withDb(db, (s) => s.claim({ workerId: 'w' }));
+    const running = await taskwire(['tasks', 'update', String(id), '--priority', '1'], { db });
+    expect(running.code).toBe(1);
+    expect(running.stderr).toMatch(/only QUEUED, BLOCKED or FAILED tasks can be edited/);
   });
 });
 

@@ -210,6 +210,41 @@ export const taskCommands: Commands = {
     },
   },
 
+  'tasks update': {
+    summary: "change a QUEUED, BLOCKED or FAILED task's payload, priority, start time or attempts",
+    usage: "taskwire tasks update <id> [--payload '<json>'] [--priority <n>] [--delay <duration>] [--max-attempts <n>] [--db <file>]",
+    options: {
+      payload: { type: 'string', arg: 'json', description: 'the new payload: a JSON object' },
+      priority: { type: 'string', arg: 'n', description: 'the new priority (lower runs first)' },
+      delay: { type: 'string', arg: 'duration', description: 'run no sooner than this from now: 0s, 30s, 15m, 12h' },
+      'max-attempts': { type: 'string', arg: 'n', description: 'the new number of attempts allowed' },
+      ...dbOption,
+    },
+    args: { id: 'the id of the task to change' },
+    run: async ({ values, positionals }) => {
+      const id = parseTaskId(positionals[0]!);
+      let payload: unknown;
+      if (values.payload !== undefined) {
+        try {
+          payload = JSON.parse(values.payload as string);
+        } catch (e) {
+          throw new UsageError(`--payload is not valid JSON (${(e as Error).message})`);
+        }
+      }
+      const edit = {
+        payload,
+        priority: values.priority === undefined ? null : parseInteger(values.priority as string, '--priority'),
+        runAfter: values.delay === undefined ? null : Date.now() + durationOption(values.delay as string, '--delay'),
+        maxAttempts: values['max-attempts'] === undefined ? null : parseInteger(values['max-attempts'] as string, '--max-attempts', 1),
+      };
+      if (payload === undefined && edit.priority === null && edit.runAfter === null && edit.maxAttempts === null) {
+        throw new UsageError('give at least one of --payload, --priority, --delay, --max-attempts');
+      }
+      const t = await withStore(values, (s) => s.update(id, edit));
+      console.log(`task ${t.id} updated (${t.status}, priority ${t.priority}, runs after ${time(t.runAfter)}, ${t.maxAttempts} attempts)`);
+    },
+  },
+
   cancel: {
     summary: 'cancel a task; a RUNNING one is asked to stop and ends when its worker sees it',
     usage: 'taskwire cancel <id> [--reason <text>] [--db <file>]',
