@@ -1,4 +1,4 @@
-import type { QueueStats } from '../../store/index.js';
+import type { QueuePause, QueueStats, TaskStore } from '../../store/index.js';
 import { builder } from '../builder.js';
 import { coalescedChanges, mapStream } from '../subscriptions.js';
 import { TaskStatusEnum } from './enums.js';
@@ -17,6 +17,14 @@ const TypeStats = builder.objectRef<QueueStats['byType'][number]>('TypeStats').i
   }),
 });
 
+/** The pauses read once per stats object: `paused` and `pausedTypes` of one answer share the read. */
+const pausesRead = new WeakMap<QueueStats, Promise<QueuePause[]>>();
+function pausesFor(s: QueueStats, store: TaskStore): Promise<QueuePause[]> {
+  let read = pausesRead.get(s);
+  if (!read) pausesRead.set(s, (read = store.listPauses()));
+  return read;
+}
+
 const QueueStatsRef = builder.objectRef<QueueStats>('QueueStats').implement({
   fields: (t) => ({
     queue: t.exposeString('queue', { nullable: true }),
@@ -28,12 +36,12 @@ const QueueStatsRef = builder.objectRef<QueueStats>('QueueStats').implement({
     failedLastMinute: t.exposeInt('failedLastMinute'),
     paused: t.boolean({
       description: 'Whether the whole queue is paused (false for the stats of every queue).',
-      resolve: async (s, _args, ctx) => s.queue !== null && (await ctx.store.listPauses()).some((p) => p.queue === s.queue && p.type === null),
+      resolve: async (s, _args, ctx) => s.queue !== null && (await pausesFor(s, ctx.store)).some((p) => p.queue === s.queue && p.type === null),
     }),
     pausedTypes: t.stringList({
       description: 'The types paused in this queue (in every queue, for the stats of every queue).',
       resolve: async (s, _args, ctx) =>
-        (await ctx.store.listPauses()).filter((p) => p.type !== null && (s.queue === null || p.queue === s.queue)).map((p) => p.type!),
+        (await pausesFor(s, ctx.store)).filter((p) => p.type !== null && (s.queue === null || p.queue === s.queue)).map((p) => p.type!),
     }),
   }),
 });

@@ -66,7 +66,7 @@ import { DEFAULTS, LIMITS } from './defaults.js';
 import type { EngineEnv } from './env.js';
 import { claim } from './ops/claim.js';
 import { cancel, retry, update } from './ops/cancel-retry.js';
-import { enqueueMany, enqueueOne, scalarText } from './ops/enqueue.js';
+import { enqueueMany, enqueueOne, payloadEdit } from './ops/enqueue.js';
 import { appendLog, complete, fail, heartbeat, release, reportProgress, updateMetadata } from './ops/leases.js';
 import { cleanupBatch, trimEvents } from './ops/retention.js';
 import { fireDueSchedules, normalizeSchedule, setScheduleEnabled, toSchedule, upsertSchedule } from './ops/schedules.js';
@@ -102,6 +102,12 @@ function leaseRef(input: { taskId: unknown; leaseToken: unknown; holder?: unknow
     leaseToken: requireString(input.leaseToken, 'leaseToken'),
     holder: optionalString(input.holder, 'holder'),
   };
+}
+
+/** A batch argument: a list of at most LIMITS.batch inputs. */
+function batchOf(inputs: unknown, what: string): void {
+  if (!Array.isArray(inputs)) throw validation('inputs must be a list');
+  if (inputs.length > LIMITS.batch) throw validation(`at most ${LIMITS.batch} ${what} at once`, 'inputs');
 }
 
 export class Engine implements TaskStore {
@@ -161,9 +167,7 @@ export class Engine implements TaskStore {
 
   /** An edit of the payload alone (and the format derived from it). */
   private payloadEdit(value: unknown): StoredEdit {
-    const payload = jsonObject(value, 'payload', this.env.maxPayloadBytes);
-    const format = scalarText((JSON.parse(payload) as { format?: unknown }).format);
-    return { payload, format, priority: null, runAfter: null, maxAttempts: null };
+    return payloadEdit(jsonObject(value, 'payload', this.env.maxPayloadBytes));
   }
 
   async bulk(action: BulkAction, filter: TaskFilter | null, options: { limit?: number | null; after?: number | null } = {}): Promise<BulkResult> {
@@ -252,8 +256,7 @@ export class Engine implements TaskStore {
   }
 
   async completeMany(inputs: readonly CompleteInput[]): Promise<Task[]> {
-    if (!Array.isArray(inputs)) throw validation('inputs must be a list');
-    if (inputs.length > LIMITS.batch) throw validation(`at most ${LIMITS.batch} completions at once`, 'inputs');
+    batchOf(inputs, 'completions');
     return this.driver.write(this.completeUnit(inputs, false) as Unit<Task[]>);
   }
 
@@ -273,8 +276,7 @@ export class Engine implements TaskStore {
   }
 
   async release(inputs: readonly ReleaseInput[]): Promise<Task[]> {
-    if (!Array.isArray(inputs)) throw validation('inputs must be a list');
-    if (inputs.length > LIMITS.batch) throw validation(`at most ${LIMITS.batch} leases at once`, 'inputs');
+    batchOf(inputs, 'leases');
     const refs = inputs.map((input) => {
       requireObject(input);
       return leaseRef(input);
@@ -288,8 +290,7 @@ export class Engine implements TaskStore {
   }
 
   async failMany(inputs: readonly FailInput[]): Promise<Task[]> {
-    if (!Array.isArray(inputs)) throw validation('inputs must be a list');
-    if (inputs.length > LIMITS.batch) throw validation(`at most ${LIMITS.batch} failures at once`, 'inputs');
+    batchOf(inputs, 'failures');
     return this.driver.write(this.failUnit(inputs, false) as Unit<Task[]>);
   }
 

@@ -3,6 +3,7 @@ import { TaskwireError, validation } from '../../errors.js';
 import { DUPLICATE_POLICIES, type DuplicatePolicy, type EnqueueInput, type EnqueueResult, type JsonObject, type Task } from '../../types.js';
 import { isPlainObject, jsonObject, optionalInt, optionalString, requireString, requireTaskId } from '../../validate.js';
 import { DEFAULTS, LIMITS } from '../defaults.js';
+import type { StoredEdit } from '../../driver.js';
 import type { EngineEnv } from '../env.js';
 import { initialState, type DependencyState } from '../rules/dependencies.js';
 import { call, type Unit } from '../unit.js';
@@ -172,8 +173,7 @@ function* onDuplicate(existing: Task, n: NormalizedEnqueue, priorityGiven: boole
   if (n.onDuplicate === 'DEBOUNCE') {
     runAfter = n.maxDelayMs === null ? n.runAfter : Math.min(n.runAfter, locked.createdAt + n.maxDelayMs);
   }
-  const format = scalarText((JSON.parse(n.payload) as JsonObject).format);
-  const edit = { payload: n.payload, format, priority: priorityGiven ? n.priority : null, runAfter, maxAttempts: null };
+  const edit = { ...payloadEdit(n.payload), priority: priorityGiven ? n.priority : null, runAfter };
   const t = yield* call('updateIfEditable', existing.id, edit, now);
   if (!t) return locked;
   yield* taskEvent('UPDATED', t, now);
@@ -221,6 +221,12 @@ function atIndex(e: unknown, i: number): unknown {
  * (a boolean is '1' or '0', other values their JSON). One rule for every dialect: the
  * columns are written from the same values.
  */
+/** An edit that gives a task this payload (JSON text) and the format column derived from it, nothing else. */
+export function payloadEdit(payload: string): StoredEdit {
+  const format = scalarText((JSON.parse(payload) as JsonObject).format);
+  return { payload, format, priority: null, runAfter: null, maxAttempts: null };
+}
+
 export function scalarText(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
